@@ -1,0 +1,488 @@
+"""The extract: Redis stream -> ``raw.events`` / ``raw.rejected_events``, exactly once in effect.
+
+Delivery from the stream is at-least-once; the effect on PostgreSQL is exactly-once:
+
+1. read a batch with ``XREADGROUP`` (first this consumer's own pending entries, then
+   entries left pending by dead consumers via ``XAUTOCLAIM``, then new ones);
+2. validate each entry in Python (:mod:`extract.validate`);
+3. ``COPY`` the accepted rows into a temporary table, then ``insert ... on conflict
+   (event_id) do nothing`` into ``raw.events`` (the first copy of an ``eventId`` wins) and
+   ``insert ... on conflict (stream_id) do nothing`` into ``raw.rejected_events``;
+4. record the batch in ``raw.load_audit`` and commit;
+5. only then ``XACK``; finally trim the stream below what every group has acknowledged.
+
+A crash before the commit replays the batch; a crash between commit and ``XACK`` replays
+it too, and the conflict clauses absorb the replay (counted as ``replayed``, not as
+duplicates).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+import psycopg
+import redis
+
+from extract.config import Settings, redact
+from extract.failpoints import failpoint
+from extract.schema import LOAD_ORDER_LOCK_KEY, ensure_raw_schema
+from extract.validate import REASONS, Rejection, ValidEvent, validate_entry
+
+log = logging.getLogger("extract")
+
+CONSUMER_GROUP = "analytics-extract"
+StreamEntry = tuple[bytes, dict[bytes, bytes] | None]
+
+
+class ExtractError(RuntimeError):
+    """The extract could not run; the message names the server and what to do."""
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    batch_size: int = 5_000
+    consumer: str = field(default_factory=lambda: f"extract-{socket.gethostname()}")
+    group: str = CONSUMER_GROUP
+    claim_idle_ms: int = 300_000  # entries pending this long on another consumer are claimed
+    trim: bool = True
+    progress_every_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= 100_000:
+            raise ValueError(f"batch_size must be between 1 and 100000, got {self.batch_size}")
+        if not self.consumer:
+            raise ValueError("consumer must be a non-empty name")
+        if self.claim_idle_ms < 0:
+            raise ValueError("claim_idle_ms must be zero or positive")
+
+
+@dataclass
+class ExtractResult:
+    entries: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    replayed: int = 0
+    rejected: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    batches: int = 0
+    claimed: int = 0
+    first_load_id: int | None = None
+    last_load_id: int | None = None
+    stream_lag: int = 0
+    duration_s: float = 0.0
+
+    @property
+    def events_per_second(self) -> float:
+        return self.entries / self.duration_s if self.duration_s > 0 else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["events_per_second"] = round(self.events_per_second, 1)
+        return data
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    load_id: int
+    entries: int
+    loaded: int
+    duplicates: int
+    replayed: int
+    rejected: int
+    rejected_by_reason: dict[str, int]
+
+
+_CREATE_BATCH_TABLE = """
+create temporary table if not exists extract_batch (
+    position      integer     not null,
+    stream_id     text        not null,
+    event_id      text        not null,
+    event_name    text        not null,
+    channel       text        not null,
+    occurred_at   timestamptz not null,
+    user_id       text,
+    anonymous_id  text,
+    session_id    text,
+    payload       jsonb       not null
+) on commit delete rows
+"""
+_COPY_BATCH = (
+    "copy extract_batch (position, stream_id, event_id, event_name, channel, occurred_at,"
+    " user_id, anonymous_id, session_id, payload) from stdin"
+)
+_INSERT_EVENTS = """
+insert into raw.events (
+    event_id, event_name, channel, occurred_at, user_id, anonymous_id, session_id, payload,
+    stream_id, received_at, load_id
+)
+select distinct on (event_id)
+    event_id, event_name, channel, occurred_at, user_id, anonymous_id, session_id, payload,
+    stream_id,
+    to_timestamp(split_part(stream_id, '-', 1)::bigint / 1000.0),
+    %(load_id)s
+from extract_batch
+order by event_id, position
+on conflict (event_id) do nothing
+"""
+_COUNT_REPLAYED = """
+select count(*)
+from extract_batch as batch
+inner join raw.events as events
+    on events.event_id = batch.event_id and events.stream_id = batch.stream_id
+where events.load_id <> %(load_id)s
+"""
+_INSERT_REJECTED = """
+insert into raw.rejected_events (stream_id, payload, reason, detail, load_id)
+select stream_id, payload, reason, detail, %s
+from unnest(%s::text[], %s::text[], %s::text[], %s::text[])
+    as batch (stream_id, payload, reason, detail)
+on conflict (stream_id) do nothing
+"""
+_INSERT_AUDIT = """
+insert into raw.load_audit (
+    load_id, stream, consumer, first_stream_id, last_stream_id, entries, loaded, duplicates,
+    replayed, rejected, rejected_by_reason, started_at
+) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""
+
+
+def _decode_id(stream_id: bytes | str) -> str:
+    return stream_id.decode() if isinstance(stream_id, bytes) else stream_id
+
+
+def _id_tuple(stream_id: str) -> tuple[int, int]:
+    ms, _, seq = stream_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class BatchWriter:
+    """Writes validated batches to PostgreSQL in one transaction each."""
+
+    def __init__(self, conn: psycopg.Connection, stream: str, consumer: str) -> None:
+        self.conn = conn
+        self.stream = stream
+        self.consumer = consumer
+        with conn.transaction():
+            conn.execute(_CREATE_BATCH_TABLE)
+
+    def write(self, entries: list[StreamEntry]) -> BatchOutcome:
+        started_at = datetime.now(UTC)
+        valid: list[ValidEvent] = []
+        rejected: list[Rejection] = []
+        for raw_id, fields in entries:
+            verdict = validate_entry(_decode_id(raw_id), fields, started_at)
+            (valid if isinstance(verdict, ValidEvent) else rejected).append(verdict)
+        with self.conn.transaction(), self.conn.cursor() as cursor:
+            if valid:
+                with cursor.copy(_COPY_BATCH) as copy:
+                    half = len(valid) // 2
+                    for position, event in enumerate(valid):
+                        if position == half:
+                            failpoint("mid_copy")
+                        copy.write_row(
+                            (
+                                position,
+                                event.stream_id,
+                                event.event_id,
+                                event.event_name,
+                                event.channel,
+                                event.occurred_at,
+                                event.user_id,
+                                event.anonymous_id,
+                                event.session_id,
+                                event.payload,
+                            )
+                        )
+            # From here to the commit, batches of concurrent extracts go one at a time, so
+            # load_ids commit in increasing order (downstream reads "new" by load_id).
+            cursor.execute("select pg_advisory_xact_lock(%s)", (LOAD_ORDER_LOCK_KEY,))
+            cursor.execute("select nextval('raw.load_id_seq')")
+            load_id = cursor.fetchone()[0]
+            loaded = replayed_events = 0
+            if valid:
+                cursor.execute(_INSERT_EVENTS, {"load_id": load_id})
+                loaded = cursor.rowcount
+                cursor.execute(_COUNT_REPLAYED, {"load_id": load_id})
+                replayed_events = cursor.fetchone()[0]
+            new_rejections = 0
+            if rejected:
+                cursor.execute(
+                    _INSERT_REJECTED,
+                    (
+                        load_id,
+                        [r.stream_id for r in rejected],
+                        [r.payload for r in rejected],
+                        [r.reason for r in rejected],
+                        [r.detail for r in rejected],
+                    ),
+                )
+                new_rejections = cursor.rowcount
+            by_reason = dict(Counter(r.reason for r in rejected))
+            duplicates = len(valid) - loaded - replayed_events
+            replayed = replayed_events + len(rejected) - new_rejections
+            ids = [_decode_id(raw_id) for raw_id, _ in entries]
+            cursor.execute(
+                _INSERT_AUDIT,
+                (
+                    load_id,
+                    self.stream,
+                    self.consumer,
+                    min(ids, key=_id_tuple),
+                    max(ids, key=_id_tuple),
+                    len(entries),
+                    loaded,
+                    duplicates,
+                    replayed,
+                    len(rejected),
+                    json.dumps(by_reason, sort_keys=True),
+                    started_at,
+                ),
+            )
+            failpoint("before_commit")
+        return BatchOutcome(
+            load_id=load_id,
+            entries=len(entries),
+            loaded=loaded,
+            duplicates=duplicates,
+            replayed=replayed,
+            rejected=len(rejected),
+            rejected_by_reason=by_reason,
+        )
+
+
+class StreamReader:
+    """Consumer-group reads of the stream: own pending entries, claimed ones, then new ones."""
+
+    def __init__(self, client: redis.Redis, stream: str, options: ExtractOptions) -> None:
+        self.client = client
+        self.stream = stream
+        self.options = options
+
+    def ensure_group(self) -> None:
+        try:
+            self.client.xgroup_create(self.stream, self.options.group, id="0", mkstream=True)
+            log.info("created consumer group %s on stream %s", self.options.group, self.stream)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def _read(self, start: str) -> list[StreamEntry]:
+        reply = self.client.xreadgroup(
+            self.options.group,
+            self.options.consumer,
+            {self.stream: start},
+            count=self.options.batch_size,
+        )
+        return _entries_of(reply)
+
+    def own_pending(self) -> Iterable[list[StreamEntry]]:
+        """Entries delivered to this consumer before and never acknowledged (a crashed run)."""
+        cursor = "0"
+        while True:
+            batch = self._read(cursor)
+            if not batch:
+                return
+            cursor = _decode_id(batch[-1][0])
+            yield batch
+
+    def claimed(self) -> Iterable[list[StreamEntry]]:
+        """Entries pending on other consumers for longer than ``claim_idle_ms`` (dead ones)."""
+        cursor = "0-0"
+        while True:
+            reply = self.client.xautoclaim(
+                self.stream,
+                self.options.group,
+                self.options.consumer,
+                min_idle_time=self.options.claim_idle_ms,
+                start_id=cursor,
+                count=self.options.batch_size,
+            )
+            cursor = _decode_id(reply[0])
+            batch = [(entry_id, fields) for entry_id, fields in reply[1] if entry_id]
+            if batch:
+                yield batch
+            if cursor == "0-0":
+                return
+
+    def new_entries(self, until: tuple[int, int]) -> Iterable[list[StreamEntry]]:
+        """New entries up to the stream's last id when the run started."""
+        while True:
+            batch = self._read(">")
+            if not batch:
+                return
+            yield batch
+            if _id_tuple(_decode_id(batch[-1][0])) >= until:
+                return
+
+    def last_id(self) -> tuple[int, int]:
+        newest = self.client.xrevrange(self.stream, count=1)
+        return _id_tuple(_decode_id(newest[0][0])) if newest else (0, 0)
+
+    def ack(self, entries: list[StreamEntry]) -> None:
+        self.client.xack(self.stream, self.options.group, *[entry_id for entry_id, _ in entries])
+
+    def trim_acknowledged(self) -> int:
+        """Trim entries every consumer group has acknowledged; returns how many were removed."""
+        safe: tuple[int, int] | None = None
+        for group in self.client.xinfo_groups(self.stream):
+            name = _field(group, "name")
+            pending = int(_field(group, "pending") or 0)
+            if pending:
+                summary = self.client.xpending(self.stream, _decode_id(name))
+                floor = _id_tuple(_decode_id(summary["min"]))
+            else:
+                floor = _id_tuple(_decode_id(_field(group, "last-delivered-id")))
+            safe = floor if safe is None else min(safe, floor)
+        if not safe or safe == (0, 0):
+            return 0
+        return int(self.client.xtrim(self.stream, minid=f"{safe[0]}-{safe[1]}"))
+
+    def lag(self) -> int:
+        """Entries of the stream this group has not yet acknowledged (undelivered + pending)."""
+        for group in self.client.xinfo_groups(self.stream):
+            if _decode_id(_field(group, "name")) == self.options.group:
+                lag = _field(group, "lag")
+                pending = int(_field(group, "pending") or 0)
+                if lag is None:  # Redis cannot tell after some deletions: count the range
+                    last = _decode_id(_field(group, "last-delivered-id"))
+                    lag = len(self.client.xrange(self.stream, min=f"({last}", max="+"))
+                return int(lag) + pending
+        return int(self.client.xlen(self.stream))
+
+
+def _field(mapping: dict, name: str) -> object:
+    if name in mapping:
+        return mapping[name]
+    return mapping.get(name.encode())
+
+
+def _entries_of(reply: object) -> list[StreamEntry]:
+    """Normalise XREADGROUP replies (RESP2 list or RESP3 dict) to a list of entries."""
+    if not reply:
+        return []
+    if isinstance(reply, dict):
+        streams = list(reply.values())
+        return [entry for entries in streams for entry in (entries[0] if entries else [])]
+    return [entry for _, entries in reply for entry in entries]
+
+
+def connect_redis(settings: Settings) -> redis.Redis:
+    client = redis.Redis.from_url(
+        settings.redis_url, socket_timeout=30, socket_connect_timeout=5, protocol=2
+    )
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise ExtractError(
+            f"Redis at {redact(settings.redis_url)} is unreachable ({exc}): start it with "
+            "'analytics services up' or point ANALYTICS_REDIS_URL at a running server"
+        ) from exc
+    return client
+
+
+def connect_postgres(settings: Settings) -> psycopg.Connection:
+    try:
+        return psycopg.connect(settings.database_url, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        raise ExtractError(
+            f"PostgreSQL at {redact(settings.database_url)} is unreachable ({exc}): start it "
+            "with 'analytics services up' or point ANALYTICS_DATABASE_URL at a running server"
+        ) from exc
+
+
+def run_extract(
+    settings: Settings,
+    options: ExtractOptions | None = None,
+    *,
+    on_progress: Callable[[ExtractResult], None] | None = None,
+) -> ExtractResult:
+    """Drain the stream (up to its last entry at start) into the raw tables."""
+    options = options or ExtractOptions()
+    client = connect_redis(settings)
+    started = time.monotonic()
+    result = ExtractResult(rejected_by_reason=dict.fromkeys(REASONS, 0))
+    with connect_postgres(settings) as conn:
+        ensure_raw_schema(conn)
+        writer = BatchWriter(conn, settings.stream, options.consumer)
+        reader = StreamReader(client, settings.stream, options)
+        reader.ensure_group()
+        until = reader.last_id()
+        log.info(
+            "extract: consumer %s reading %s on %s up to entry %d-%d",
+            options.consumer,
+            settings.stream,
+            redact(settings.redis_url),
+            *until,
+        )
+        last_report = time.monotonic()
+        phases = (
+            ("pending", reader.own_pending()),
+            ("claimed", reader.claimed()),
+            ("new", reader.new_entries(until)),
+        )
+        for phase, batches in phases:
+            for batch in batches:
+                outcome = writer.write(batch)
+                failpoint("after_commit")
+                reader.ack(batch)
+                _accumulate(result, outcome, claimed=phase == "claimed")
+                if time.monotonic() - last_report >= options.progress_every_s:
+                    last_report = time.monotonic()
+                    result.duration_s = last_report - started
+                    _log_progress(result, phase)
+                    if on_progress:
+                        on_progress(result)
+        if options.trim:
+            trimmed = reader.trim_acknowledged()
+            if trimmed:
+                log.info("extract: trimmed %d acknowledged entries from %s", trimmed, settings.stream)
+        result.stream_lag = reader.lag()
+    result.duration_s = time.monotonic() - started
+    log.info(
+        "extract: done in %.1fs: %d entries, %d loaded, %d duplicates, %d replayed, "
+        "%d rejected %s, lag %d",
+        result.duration_s,
+        result.entries,
+        result.loaded,
+        result.duplicates,
+        result.replayed,
+        result.rejected,
+        {k: v for k, v in result.rejected_by_reason.items() if v},
+        result.stream_lag,
+    )
+    return result
+
+
+def _accumulate(result: ExtractResult, outcome: BatchOutcome, *, claimed: bool) -> None:
+    result.entries += outcome.entries
+    result.loaded += outcome.loaded
+    result.duplicates += outcome.duplicates
+    result.replayed += outcome.replayed
+    result.rejected += outcome.rejected
+    for reason, count in outcome.rejected_by_reason.items():
+        result.rejected_by_reason[reason] = result.rejected_by_reason.get(reason, 0) + count
+    result.batches += 1
+    if claimed:
+        result.claimed += outcome.entries
+    if result.first_load_id is None:
+        result.first_load_id = outcome.load_id
+    result.last_load_id = outcome.load_id
+
+
+def _log_progress(result: ExtractResult, phase: str) -> None:
+    log.info(
+        "extract (%s): %d entries read, %d loaded, %d duplicates, %d rejected at %.0f entries/s",
+        phase,
+        result.entries,
+        result.loaded,
+        result.duplicates,
+        result.rejected,
+        result.events_per_second,
+    )

@@ -1,0 +1,254 @@
+"""Validation of stream entries against CONTRACT.md section 3.
+
+Each entry is judged on its own and gets exactly one verdict: a :class:`ValidEvent` ready for
+``COPY``, or a :class:`Rejection` with one machine-readable reason. Checks run in a fixed
+order (documented in docs/extract.md), so an entry breaking several rules always gets the
+same reason. Nothing here touches Redis or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+MAX_ENTRY_BYTES = 65_536
+MAX_EVENT_ID_CHARS = 128
+MAX_NAME_CHARS = 100
+MAX_FUTURE = timedelta(days=1)
+MAX_NESTING = 200
+
+REASONS: tuple[str, ...] = (
+    "not_json",
+    "not_object",
+    "missing_field",
+    "wrong_type",
+    "bad_timestamp",
+    "future_timestamp",
+    "nul_character",
+    "too_large",
+    "unknown_channel",
+)
+CHANNELS = frozenset({"web", "whatsapp", "ai"})
+_WHATSAPP_PREFIXES = ("message.", "chat.", "agent.", "csat.")
+_OPTIONAL_STRINGS = ("userId", "anonymousId", "sessionId")
+_OBJECT_FIELDS = ("properties", "context", "traits")
+_STRING_SUBFIELDS = {
+    "context": ("userAgent", "country", "city", "deviceType", "browser", "os", "locale"),
+    "traits": ("email", "phone", "name"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ValidEvent:
+    """An accepted event, as the typed columns of ``raw.events``."""
+
+    stream_id: str
+    event_id: str
+    event_name: str
+    channel: str
+    occurred_at: datetime
+    user_id: str | None
+    anonymous_id: str | None
+    session_id: str | None
+    payload: str  # the JSON text as received; PostgreSQL stores it as jsonb
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """An entry that broke a rule; it lands in ``raw.rejected_events``."""
+
+    stream_id: str
+    reason: str
+    detail: str
+    payload: str  # as received; bytes PostgreSQL cannot store as text are escaped
+
+
+class _Reject(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def default_channel(name: str) -> str:
+    """The channel an event belongs to when it names none (CONTRACT.md section 3)."""
+    if name.startswith(_WHATSAPP_PREFIXES):
+        return "whatsapp"
+    if name.startswith("ai."):
+        return "ai"
+    return "web"
+
+
+def escape_payload(raw: bytes) -> str:
+    """Text PostgreSQL can store for any bytes: invalid UTF-8 and NUL become backslash escapes."""
+    text = raw.decode("utf-8", errors="backslashreplace")
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    return text
+
+
+def _reject_constant(token: str) -> float:
+    raise _Reject("not_json", f"{token} is not a JSON value")
+
+
+def _parse_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise _Reject("not_json", f"number {token[:40]} is out of range")
+    return value
+
+
+_decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_parse_float)
+
+
+def _check_strings(value: object, depth: int = 0) -> None:
+    """Find what PostgreSQL's jsonb cannot hold: NUL characters and unpaired surrogates."""
+    if depth > MAX_NESTING:
+        raise _Reject("not_json", f"nested deeper than {MAX_NESTING} levels")
+    if isinstance(value, str):
+        _check_text(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_strings(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item, depth + 1)
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise _Reject("nul_character", "a string contains the NUL character \\u0000")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _Reject("not_json", f"unpaired UTF-16 surrogate in a string: {exc.reason}") from None
+
+
+def _bounded_string(event: dict, field: str, max_chars: int) -> str:
+    value = event.get(field)
+    if value is None:
+        raise _Reject("missing_field", f"required field {field} is missing or null")
+    if not isinstance(value, str):
+        raise _Reject("wrong_type", f"{field} must be a string, got {type(value).__name__}")
+    if not 1 <= len(value) <= max_chars:
+        raise _Reject("wrong_type", f"{field} must be 1-{max_chars} characters, got {len(value)}")
+    return value
+
+
+def _optional_string(event: dict, field: str) -> str | None:
+    value = event.get(field)
+    if value is not None and not isinstance(value, str):
+        raise _Reject("wrong_type", f"{field} must be a string or null, got {type(value).__name__}")
+    return value
+
+
+def _check_objects(event: dict) -> None:
+    for field in _OBJECT_FIELDS:
+        value = event.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            raise _Reject(
+                "wrong_type", f"{field} must be a JSON object, got {type(value).__name__}"
+            )
+        for subfield in _STRING_SUBFIELDS.get(field, ()):
+            item = value.get(subfield)
+            if item is not None and not isinstance(item, str):
+                raise _Reject(
+                    "wrong_type",
+                    f"{field}.{subfield} must be a string or null, got {type(item).__name__}",
+                )
+
+
+def _parse_timestamp(value: object, now: datetime) -> datetime:
+    if not isinstance(value, str):
+        raise _Reject("wrong_type", f"timestamp must be a string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Reject("bad_timestamp", f"timestamp {value[:64]!r} is not ISO-8601") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise _Reject(
+            "bad_timestamp", f"timestamp {value[:64]!r} has no UTC offset (add Z or +HH:MM)"
+        )
+    try:
+        occurred_at = parsed.astimezone(UTC)
+    except OverflowError:
+        raise _Reject("bad_timestamp", f"timestamp {value[:64]!r} is out of range") from None
+    if occurred_at > now + MAX_FUTURE:
+        raise _Reject(
+            "future_timestamp",
+            f"timestamp {value[:64]!r} is more than 1 day after the load time {now.isoformat()}",
+        )
+    return occurred_at
+
+
+def _judge(stream_id: str, raw: bytes, now: datetime) -> ValidEvent:
+    if len(raw) > MAX_ENTRY_BYTES:
+        raise _Reject("too_large", f"entry is {len(raw)} bytes, over the {MAX_ENTRY_BYTES} limit")
+    if b"\x00" in raw:
+        raise _Reject("nul_character", "entry contains a NUL byte")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Reject("not_json", f"not valid UTF-8 at byte {exc.start}") from None
+    try:
+        event = _decoder.decode(text)
+    except json.JSONDecodeError as exc:
+        raise _Reject("not_json", f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except (ValueError, RecursionError) as exc:
+        raise _Reject("not_json", f"unreadable JSON: {exc}"[:200]) from None
+    if "\\u" in text:  # escapes are the only way to smuggle NUL or lone surrogates into strings
+        _check_strings(event)
+    if not isinstance(event, dict):
+        raise _Reject("not_object", f"entry is a JSON {type(event).__name__}, not an object")
+    for field in ("eventId", "name", "timestamp"):
+        if event.get(field) is None:
+            raise _Reject("missing_field", f"required field {field} is missing or null")
+    event_id = _bounded_string(event, "eventId", MAX_EVENT_ID_CHARS)
+    name = _bounded_string(event, "name", MAX_NAME_CHARS)
+    user_id = _optional_string(event, "userId")
+    anonymous_id = _optional_string(event, "anonymousId")
+    session_id = _optional_string(event, "sessionId")
+    channel = _optional_string(event, "channel")
+    _check_objects(event)
+    occurred_at = _parse_timestamp(event["timestamp"], now)
+    if channel is None:
+        channel = default_channel(name)
+    elif channel not in CHANNELS:
+        raise _Reject(
+            "unknown_channel", f"channel {channel[:40]!r} is not one of web, whatsapp, ai"
+        )
+    return ValidEvent(
+        stream_id=stream_id,
+        event_id=event_id,
+        event_name=name,
+        channel=channel,
+        occurred_at=occurred_at,
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        session_id=session_id,
+        payload=text,
+    )
+
+
+def validate_entry(
+    stream_id: str, fields: dict[bytes, bytes] | None, now: datetime
+) -> ValidEvent | Rejection:
+    """Judge one stream entry (its field map as redis-py returns it with bytes)."""
+    if not fields or b"event" not in fields:
+        shown = {k.decode("utf-8", "backslashreplace"): v for k, v in (fields or {}).items()}
+        return Rejection(
+            stream_id,
+            "missing_field",
+            "stream entry has no 'event' field",
+            escape_payload(repr(shown).encode("utf-8", "backslashreplace")),
+        )
+    raw = fields[b"event"]
+    try:
+        return _judge(stream_id, raw, now)
+    except _Reject as rejected:
+        return Rejection(stream_id, rejected.reason, rejected.detail, escape_payload(raw))
