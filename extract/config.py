@@ -55,6 +55,11 @@ class Settings:
             )
 
     @property
+    def dagster_storage_url(self) -> str:
+        """``dagster_database_url`` naming the driver Dagster's storage uses (psycopg2)."""
+        return with_driver(self.dagster_database_url, "psycopg2")
+
+    @property
     def uses_development_salt(self) -> bool:
         return self.pii_salt == DEVELOPMENT_PII_SALT
 
@@ -76,6 +81,8 @@ class Settings:
             "ANALYTICS_PII_SALT": self.pii_salt,
             "ANALYTICS_DAGSTER_DATABASE_URL": self.dagster_database_url,
             "DAGSTER_HOME": self.dagster_home,
+            # dagster.yaml reads the storage URL with its SQLAlchemy driver named.
+            "ANALYTICS_DAGSTER_STORAGE_URL": self.dagster_storage_url,
             # dbt's profile reads the warehouse coordinates from these derived variables.
             "ANALYTICS_DBT_HOST": target.host,
             "ANALYTICS_DBT_PORT": str(target.port),
@@ -87,7 +94,7 @@ class Settings:
 
 def parse_postgres_url(url: str, variable: str) -> PostgresTarget:
     parts = urlsplit(url)
-    if parts.scheme not in ("postgresql", "postgres"):
+    if parts.scheme.split("+")[0] not in ("postgresql", "postgres"):
         raise ConfigError(
             f"{variable}={url!r} is not a PostgreSQL URL: use the form "
             "postgresql://USER[:PASSWORD]@HOST:PORT/DATABASE"
@@ -115,6 +122,14 @@ def with_database(url: str, dbname: str) -> str:
     """The same server URL, pointing at another database."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
+
+
+def with_driver(url: str, driver: str) -> str:
+    """The same URL naming a SQLAlchemy driver (Dagster's storage speaks psycopg2)."""
+    parts = urlsplit(url)
+    if parts.scheme.split("+")[0] not in ("postgresql", "postgres"):
+        return url
+    return urlunsplit(("postgresql+" + driver, *parts[1:]))
 
 
 def redact(url: str) -> str:

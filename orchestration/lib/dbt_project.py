@@ -1,0 +1,57 @@
+"""Where the dbt project lives, and the manifest Dagster needs at import."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from extract.config import REPO_ROOT, load_settings
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+log = logging.getLogger("orchestration")
+
+
+def dbt_executable() -> str:
+    """The dbt beside this interpreter (the project's venv), else the one on PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("dbt")
+    if not found:
+        raise RuntimeError("dbt is not installed in this environment: run 'make install'")
+    return found
+
+
+def dbt_env() -> dict[str, str]:
+    """The environment dbt runs in: the process's, plus the profile's derived variables."""
+    return {**os.environ, **load_settings().environ()}
+
+
+def prepare_manifest(force: bool = False) -> Path:
+    """Run ``dbt parse`` when ``target/manifest.json`` is missing (or always with ``force``)."""
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    if manifest.exists() and not force:
+        return manifest
+    log.info("preparing the dbt manifest (dbt parse) in %s", DBT_PROJECT_DIR)
+    completed = subprocess.run(
+        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR)],
+        env=dbt_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"dbt parse failed (exit {completed.returncode}):\n{completed.stdout}{completed.stderr}"
+        )
+    return manifest
+
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
