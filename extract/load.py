@@ -342,7 +342,9 @@ class StreamReader:
             safe = floor if safe is None else min(safe, floor)
         if not safe or safe == (0, 0):
             return 0
-        return int(self.client.xtrim(self.stream, minid=f"{safe[0]}-{safe[1]}"))
+        return int(
+            self.client.xtrim(self.stream, minid=f"{safe[0]}-{safe[1]}", approximate=False)
+        )
 
     def lag(self) -> int:
         """Entries of the stream this group has not yet acknowledged (undelivered + pending)."""

@@ -1,0 +1,75 @@
+"""Shared fixtures: the real PostgreSQL and Redis, a fresh database and stream per test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from extract.config import REPO_ROOT, Settings, load_settings, with_database
+
+ANALYTICS_BIN = Path(sys.executable).parent / "analytics"
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    """The configured servers, started under .local/ when unreachable (as `make test` does)."""
+    from orchestration.lib.services import services_up
+
+    settings = load_settings()
+    services_up(settings, log=lambda line: None)
+    return settings
+
+
+def _admin_url(settings: Settings) -> str:
+    return with_database(settings.database_url, "postgres")
+
+
+@pytest.fixture()
+def settings(base_settings: Settings) -> Iterator[Settings]:
+    """Settings pointing at a new, empty database and a new stream key."""
+    suffix = uuid.uuid4().hex[:12]
+    dbname = f"test_{suffix}"
+    with psycopg.connect(_admin_url(base_settings), autocommit=True) as admin:
+        admin.execute(f'create database "{dbname}"')
+    test_settings = base_settings.with_overrides(
+        database_url=with_database(base_settings.database_url, dbname),
+        stream=f"test:{suffix}",
+    )
+    yield test_settings
+    redis.Redis.from_url(base_settings.redis_url).delete(test_settings.stream)
+    with psycopg.connect(_admin_url(base_settings), autocommit=True) as admin:
+        admin.execute(f'drop database if exists "{dbname}" with (force)')
+
+
+@pytest.fixture()
+def db(settings: Settings) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture()
+def redis_client(settings: Settings) -> redis.Redis:
+    return redis.Redis.from_url(settings.redis_url)
+
+
+def run_cli(
+    settings: Settings, *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `analytics` command against these settings."""
+    return subprocess.run(
+        [str(ANALYTICS_BIN), *args],
+        env={**os.environ, **settings.environ(), **(env or {})},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
