@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import socket
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -38,6 +40,7 @@ from extract.validate import REASONS, Rejection, ValidEvent, validate_entry
 log = logging.getLogger("extract")
 
 CONSUMER_GROUP = "analytics-extract"
+_PREFETCH_DEPTH = 2  # batches read and validated ahead of the one being written
 StreamEntry = tuple[bytes, dict[bytes, bytes] | None]
 
 
@@ -162,8 +165,30 @@ def _id_tuple(stream_id: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
+@dataclass(frozen=True)
+class PreparedBatch:
+    """A batch read from the stream and judged, ready to be written in one transaction."""
+
+    entries: list[StreamEntry]
+    valid: list[ValidEvent]
+    rejected: list[Rejection]
+    started_at: datetime
+    claimed: bool = False
+
+
+def prepare_batch(entries: list[StreamEntry], *, claimed: bool = False) -> PreparedBatch:
+    """Validate every entry of a batch (pure Python; no I/O)."""
+    started_at = datetime.now(UTC)
+    valid: list[ValidEvent] = []
+    rejected: list[Rejection] = []
+    for raw_id, fields in entries:
+        verdict = validate_entry(_decode_id(raw_id), fields, started_at)
+        (valid if isinstance(verdict, ValidEvent) else rejected).append(verdict)
+    return PreparedBatch(entries, valid, rejected, started_at, claimed)
+
+
 class BatchWriter:
-    """Writes validated batches to PostgreSQL in one transaction each."""
+    """Writes prepared batches to PostgreSQL in one transaction each."""
 
     def __init__(self, conn: psycopg.Connection, stream: str, consumer: str) -> None:
         self.conn = conn
@@ -172,13 +197,13 @@ class BatchWriter:
         with conn.transaction():
             conn.execute(_CREATE_BATCH_TABLE)
 
-    def write(self, entries: list[StreamEntry]) -> BatchOutcome:
-        started_at = datetime.now(UTC)
-        valid: list[ValidEvent] = []
-        rejected: list[Rejection] = []
-        for raw_id, fields in entries:
-            verdict = validate_entry(_decode_id(raw_id), fields, started_at)
-            (valid if isinstance(verdict, ValidEvent) else rejected).append(verdict)
+    def write(self, batch: PreparedBatch) -> BatchOutcome:
+        entries, valid, rejected, started_at = (
+            batch.entries,
+            batch.valid,
+            batch.rejected,
+            batch.started_at,
+        )
         with self.conn.transaction(), self.conn.cursor() as cursor:
             if valid:
                 with cursor.copy(_COPY_BATCH) as copy:
@@ -209,8 +234,9 @@ class BatchWriter:
             if valid:
                 cursor.execute(_INSERT_EVENTS, {"load_id": load_id})
                 loaded = cursor.rowcount
-                cursor.execute(_COUNT_REPLAYED, {"load_id": load_id})
-                replayed_events = cursor.fetchone()[0]
+                if loaded < len(valid):  # some were already there: replays or duplicates
+                    cursor.execute(_COUNT_REPLAYED, {"load_id": load_id})
+                    replayed_events = cursor.fetchone()[0]
             new_rejections = 0
             if rejected:
                 cursor.execute(
@@ -399,6 +425,51 @@ def connect_postgres(settings: Settings) -> psycopg.Connection:
         ) from exc
 
 
+_DONE = object()
+
+
+def _prefetch(reader: StreamReader, until: tuple[int, int]) -> Iterator[PreparedBatch]:
+    """Read and validate the next batches in a thread while the current one is written.
+
+    PostgreSQL's work and the Python work of reading and validating overlap (the GIL is
+    released while waiting on either server). Entries read ahead are delivered but not
+    acknowledged, so a crash leaves them pending for the next run, as any other.
+    """
+    ready: queue.Queue = queue.Queue(maxsize=_PREFETCH_DEPTH)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            phases = (
+                (False, reader.own_pending()),
+                (True, reader.claimed()),
+                (False, reader.new_entries(until)),
+            )
+            for claimed, batches in phases:
+                for entries in batches:
+                    if stop.is_set():
+                        return
+                    ready.put(prepare_batch(entries, claimed=claimed))
+            ready.put(_DONE)
+        except BaseException as exc:  # handed to the writing thread, which re-raises it
+            ready.put(exc)
+
+    worker = threading.Thread(target=produce, name="extract-reader", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                ready.get(timeout=0.1)
+            except queue.Empty:
+                pass
+
+
 def run_extract(
     settings: Settings,
     options: ExtractOptions | None = None,
@@ -424,23 +495,17 @@ def run_extract(
             *until,
         )
         last_report = time.monotonic()
-        phases = (
-            ("pending", reader.own_pending()),
-            ("claimed", reader.claimed()),
-            ("new", reader.new_entries(until)),
-        )
-        for phase, batches in phases:
-            for batch in batches:
-                outcome = writer.write(batch)
-                failpoint("after_commit")
-                reader.ack(batch)
-                _accumulate(result, outcome, claimed=phase == "claimed")
-                if time.monotonic() - last_report >= options.progress_every_s:
-                    last_report = time.monotonic()
-                    result.duration_s = last_report - started
-                    _log_progress(result, phase)
-                    if on_progress:
-                        on_progress(result)
+        for batch in _prefetch(reader, until):
+            outcome = writer.write(batch)
+            failpoint("after_commit")
+            reader.ack(batch.entries)
+            _accumulate(result, outcome, claimed=batch.claimed)
+            if time.monotonic() - last_report >= options.progress_every_s:
+                last_report = time.monotonic()
+                result.duration_s = last_report - started
+                _log_progress(result)
+                if on_progress:
+                    on_progress(result)
         if options.trim:
             trimmed = reader.trim_acknowledged()
             if trimmed:
@@ -478,10 +543,9 @@ def _accumulate(result: ExtractResult, outcome: BatchOutcome, *, claimed: bool) 
     result.last_load_id = outcome.load_id
 
 
-def _log_progress(result: ExtractResult, phase: str) -> None:
+def _log_progress(result: ExtractResult) -> None:
     log.info(
-        "extract (%s): %d entries read, %d loaded, %d duplicates, %d rejected at %.0f entries/s",
-        phase,
+        "extract: %d entries read, %d loaded, %d duplicates, %d rejected at %.0f entries/s",
         result.entries,
         result.loaded,
         result.duplicates,

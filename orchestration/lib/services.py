@@ -393,19 +393,20 @@ def _up_postgres(endpoint: _Endpoint, root: Path, state: dict[str, Any], log: Lo
         return
     _refuse_to_start(endpoint, entry, problem)
     data_dir = root / "postgres" / "data"
-    pid = _start_postgres(endpoint, data_dir, log)
+    pid, log_offset = _start_postgres(endpoint, data_dir, log)
     state[POSTGRES] = _entry(endpoint, pid, data_dir)
     _write_state(root, state)
     log_file = data_dir.parent / "postgres.log"
+    # pg_ctl -w has seen the server accept connections: only a short grace is left.
     problem = _wait_until_reachable(
-        endpoint, lambda: _postgres_running_pid(state[POSTGRES]) is not None
+        endpoint, lambda: _postgres_running_pid(state[POSTGRES]) is not None, timeout=5
     )
     if problem is not None:
         raise ServiceError(
             f"PostgreSQL started under {_shown_path(data_dir.parent)} (pid {pid}) but does not "
             f"accept connections at {endpoint.shown}: {problem}. If the cluster was initialised "
             f"for another user, run `analytics services down` and delete {data_dir}. "
-            f"Log {log_file}:\n{_tail(log_file)}"
+            f"Log {log_file}:\n{_tail(log_file, log_offset)}"
         )
     log(
         f"PostgreSQL: started on {endpoint.bind_address}:{endpoint.port} under "
@@ -504,9 +505,11 @@ def _entry(endpoint: _Endpoint, pid: int, data_dir: Path) -> dict[str, Any]:
     }
 
 
-def _wait_until_reachable(endpoint: _Endpoint, alive: Callable[[], bool]) -> str | None:
+def _wait_until_reachable(
+    endpoint: _Endpoint, alive: Callable[[], bool], *, timeout: float = START_TIMEOUT_SECONDS
+) -> str | None:
     """Poll the endpoint until it answers (None), its server dies or time runs out (why)."""
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    deadline = time.monotonic() + timeout
     while True:
         problem = _probe(endpoint)
         if problem is None:
@@ -514,15 +517,18 @@ def _wait_until_reachable(endpoint: _Endpoint, alive: Callable[[], bool]) -> str
         if not alive():
             return f"the server exited ({problem})"
         if time.monotonic() > deadline:
-            return f"no answer within {START_TIMEOUT_SECONDS} s ({problem})"
+            return f"no answer within {timeout:g} s ({problem})"
         time.sleep(0.2)
 
 
 # --------------------------------------------------------------------------- PostgreSQL
 
 
-def _start_postgres(endpoint: _Endpoint, data_dir: Path, log: Log) -> int:
-    """initdb (first time only) and pg_ctl start the cluster in ``data_dir``; its pid."""
+def _start_postgres(endpoint: _Endpoint, data_dir: Path, log: Log) -> tuple[int, int]:
+    """initdb (first time only) and pg_ctl start the cluster in ``data_dir``.
+
+    Returns the postmaster's pid and the size of the server log before this start.
+    """
     user = parse_postgres_url(endpoint.url, endpoint.variable).user
     base = data_dir.parent
     run_dir = base / "run"
@@ -593,7 +599,7 @@ def _start_postgres(endpoint: _Endpoint, data_dir: Path, log: Log) -> int:
             f"({_one_line(result.stdout + result.stderr)}). Log {log_file}, last lines:\n"
             f"{_tail(log_file, log_offset)}"
         )
-    return pid
+    return pid, log_offset
 
 
 def _stop_postgres(entry: dict[str, Any], log: Log) -> None:
