@@ -147,6 +147,7 @@ select stream_id, payload, reason, detail, %s
 from unnest(%s::text[], %s::text[], %s::text[], %s::text[])
     as batch (stream_id, payload, reason, detail)
 on conflict (stream_id) do nothing
+returning reason
 """
 _INSERT_AUDIT = """
 insert into raw.load_audit (
@@ -237,7 +238,7 @@ class BatchWriter:
                 if loaded < len(valid):  # some were already there: replays or duplicates
                     cursor.execute(_COUNT_REPLAYED, {"load_id": load_id})
                     replayed_events = cursor.fetchone()[0]
-            new_rejections = 0
+            new_reasons: list[str] = []
             if rejected:
                 cursor.execute(
                     _INSERT_REJECTED,
@@ -249,10 +250,11 @@ class BatchWriter:
                         [r.detail for r in rejected],
                     ),
                 )
-                new_rejections = cursor.rowcount
-            by_reason = dict(Counter(r.reason for r in rejected))
+                new_reasons = [row[0] for row in cursor.fetchall()]
+            # Entries recorded by an earlier, unacknowledged batch count as replayed.
+            by_reason = dict(Counter(new_reasons))
             duplicates = len(valid) - loaded - replayed_events
-            replayed = replayed_events + len(rejected) - new_rejections
+            replayed = replayed_events + len(rejected) - len(new_reasons)
             ids = [_decode_id(raw_id) for raw_id, _ in entries]
             cursor.execute(
                 _INSERT_AUDIT,
@@ -266,7 +268,7 @@ class BatchWriter:
                     loaded,
                     duplicates,
                     replayed,
-                    len(rejected),
+                    len(new_reasons),
                     json.dumps(by_reason, sort_keys=True),
                     started_at,
                 ),
@@ -278,7 +280,7 @@ class BatchWriter:
             loaded=loaded,
             duplicates=duplicates,
             replayed=replayed,
-            rejected=len(rejected),
+            rejected=len(new_reasons),
             rejected_by_reason=by_reason,
         )
 

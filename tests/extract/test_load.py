@@ -209,6 +209,11 @@ def test_sigkill_at_any_point_then_rerun_loads_exactly_the_accepted_set(
     report = json.loads(rerun.stdout)
     audited = db.execute("select sum(loaded), sum(rejected) from raw.load_audit").fetchone()
     assert audited[0] == len(ids), "the audit counts every event as loaded exactly once"
+    assert audited[1] == sum(rejected.values()), "and every rejection exactly once"
+    entries = db.execute(
+        "select sum(entries) = sum(loaded + duplicates + replayed + rejected) from raw.load_audit"
+    ).fetchone()[0]
+    assert entries
     if point == "after_commit":
         # the committed, unacknowledged batch came back and changed nothing
         assert report["replayed"] > 0

@@ -1,0 +1,166 @@
+"""Benchmark: generated events through the extract, against a plain COPY of the same rows.
+
+    python bench/extract.py [--events 1000000] [--batch-size 5000]
+
+Both run in one process, on the same servers, one after the other, so the ratio between
+them holds however noisy the machine is. The extract runs as its own process (the
+`analytics extract` command, exactly as operators run it) so its peak memory is its own.
+
+* baseline: the accepted rows, already validated and held in memory, written with one
+  `COPY` into a table shaped like raw.events (same columns, primary key and index);
+* extract: the stream read with XREADGROUP, every entry validated, COPY into a temporary
+  table, insert ... on conflict into raw.events, rejected entries, the audit row, XACK, trim.
+
+Results go to stdout and to bench/results/extract.json; docs/benchmarks.md records them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.machine import describe  # noqa: E402
+from extract.config import load_settings, with_database  # noqa: E402
+from extract.schema import ensure_raw_schema  # noqa: E402
+from extract.validate import ValidEvent, validate_entry  # noqa: E402
+from generator import GeneratorConfig, generate, push_to_stream  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "extract.json"
+
+
+def scale_for(events: int, days: int) -> float:
+    """The generator scale that yields about ``events`` entries over ``days`` days."""
+    sample = GeneratorConfig(days=1, seed=7, scale=1.0)
+    per_day = sum(1 for _ in generate(sample))
+    return max(0.01, events / (per_day * days))
+
+
+def baseline_copy(conn: psycopg.Connection, rows: list[ValidEvent]) -> float:
+    """Seconds to COPY the rows into a fresh table shaped like raw.events."""
+    conn.execute("drop table if exists bench_copy")
+    conn.execute("create table bench_copy (like raw.events including all)")
+    conn.commit()
+    started = time.perf_counter()
+    with conn.cursor() as cursor, cursor.copy(
+        "copy bench_copy (event_id, event_name, channel, occurred_at, user_id, anonymous_id,"
+        " session_id, payload, stream_id, received_at, load_id) from stdin"
+    ) as copy:
+        for row in rows:
+            copy.write_row(
+                (
+                    row.event_id, row.event_name, row.channel, row.occurred_at, row.user_id,
+                    row.anonymous_id, row.session_id, row.payload, row.stream_id,
+                    row.occurred_at, 1,
+                )
+            )
+    conn.commit()
+    elapsed = time.perf_counter() - started
+    conn.execute("drop table bench_copy")
+    conn.commit()
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=5_000)
+    args = parser.parse_args()
+
+    base = load_settings()
+    run = uuid.uuid4().hex[:8]
+    dbname = f"bench_extract_{run}"
+    settings = base.with_overrides(
+        database_url=with_database(base.database_url, dbname), stream=f"bench:extract:{run}"
+    )
+    admin_url = with_database(base.database_url, "postgres")
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'create database "{dbname}"')
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=120)
+    try:
+        scale = scale_for(args.events, args.days)
+        config = GeneratorConfig(days=args.days, seed=11, scale=scale)
+        print(f"generating about {args.events:,} entries ({args.days} days, scale {scale:.2f})")
+        started = time.perf_counter()
+        truth = push_to_stream(client, settings.stream, config).to_dict()
+        entries = client.xlen(settings.stream)
+        print(f"pushed {entries:,} entries in {time.perf_counter() - started:.0f}s")
+
+        # The baseline's rows: the stream's accepted entries, validated before timing.
+        now = datetime.now(UTC)
+        rows: dict[str, ValidEvent] = {}
+        last = "-"
+        while True:
+            chunk = client.xrange(settings.stream, min=last, max="+", count=50_000)
+            if last != "-":
+                chunk = chunk[1:]
+            if not chunk:
+                break
+            for entry_id, fields in chunk:
+                verdict = validate_entry(entry_id.decode(), fields, now)
+                if isinstance(verdict, ValidEvent) and verdict.event_id not in rows:
+                    rows[verdict.event_id] = verdict
+            last = chunk[-1][0].decode()
+        accepted = list(rows.values())
+
+        with psycopg.connect(settings.database_url) as conn:
+            ensure_raw_schema(conn)
+            copy_seconds = baseline_copy(conn, accepted)
+        print(f"baseline COPY: {len(accepted):,} rows in {copy_seconds:.1f}s")
+
+        env = {**os.environ, **settings.environ()}
+        analytics = str(Path(sys.executable).parent / "analytics")
+        started = time.perf_counter()
+        completed = subprocess.run(
+            [analytics, "extract", "--batch-size", str(args.batch_size), "--consumer", "bench"],
+            env=env, capture_output=True, text=True, check=True,
+        )
+        extract_seconds = time.perf_counter() - started
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        report = json.loads(completed.stdout)
+        with psycopg.connect(settings.database_url) as conn:
+            loaded = conn.execute("select count(*) from raw.events").fetchone()[0]
+            pg_version = conn.execute("show server_version").fetchone()[0]
+        assert loaded == truth["accepted_events"] == len(accepted), (
+            loaded, truth["accepted_events"], len(accepted)
+        )
+        result = {
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": describe(pg_version, client.info("server")["redis_version"]),
+            "entries": entries,
+            "accepted_events": loaded,
+            "batch_size": args.batch_size,
+            "baseline_copy_seconds": round(copy_seconds, 2),
+            "baseline_events_per_second": round(len(accepted) / copy_seconds),
+            "extract_seconds": round(extract_seconds, 2),
+            "extract_entries_per_second": round(entries / extract_seconds),
+            "extract_events_per_second": round(loaded / extract_seconds),
+            "ratio_extract_to_copy": round(copy_seconds / extract_seconds, 3),
+            "extract_peak_rss_mb": round(peak_rss_mb, 1),
+            "extract_report": report,
+        }
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps({k: v for k, v in result.items() if k != "extract_report"}, indent=2))
+        return 0
+    finally:
+        client.delete(settings.stream)
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{dbname}" with (force)')
+
+
+if __name__ == "__main__":
+    sys.exit(main())
