@@ -50,10 +50,10 @@ demo: services manifest
 test: services manifest
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: install
+lint: services manifest
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint dbt_project
+	$(BIN)/analytics exec -- sqlfluff lint dbt_project
 
 format: install
 	$(BIN)/ruff format .

@@ -54,16 +54,27 @@ def baseline_copy(conn: psycopg.Connection, rows: list[ValidEvent]) -> float:
     conn.execute("create table bench_copy (like raw.events including all)")
     conn.commit()
     started = time.perf_counter()
-    with conn.cursor() as cursor, cursor.copy(
-        "copy bench_copy (event_id, event_name, channel, occurred_at, user_id, anonymous_id,"
-        " session_id, payload, stream_id, received_at, load_id) from stdin"
-    ) as copy:
+    with (
+        conn.cursor() as cursor,
+        cursor.copy(
+            "copy bench_copy (event_id, event_name, channel, occurred_at, user_id, anonymous_id,"
+            " session_id, payload, stream_id, received_at, load_id) from stdin"
+        ) as copy,
+    ):
         for row in rows:
             copy.write_row(
                 (
-                    row.event_id, row.event_name, row.channel, row.occurred_at, row.user_id,
-                    row.anonymous_id, row.session_id, row.payload, row.stream_id,
-                    row.occurred_at, 1,
+                    row.event_id,
+                    row.event_name,
+                    row.channel,
+                    row.occurred_at,
+                    row.user_id,
+                    row.anonymous_id,
+                    row.session_id,
+                    row.payload,
+                    row.stream_id,
+                    row.occurred_at,
+                    1,
                 )
             )
     conn.commit()
@@ -126,7 +137,10 @@ def main() -> int:
         started = time.perf_counter()
         completed = subprocess.run(
             [analytics, "extract", "--batch-size", str(args.batch_size), "--consumer", "bench"],
-            env=env, capture_output=True, text=True, check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         extract_seconds = time.perf_counter() - started
         peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -135,7 +149,9 @@ def main() -> int:
             loaded = conn.execute("select count(*) from raw.events").fetchone()[0]
             pg_version = conn.execute("show server_version").fetchone()[0]
         assert loaded == truth["accepted_events"] == len(accepted), (
-            loaded, truth["accepted_events"], len(accepted)
+            loaded,
+            truth["accepted_events"],
+            len(accepted),
         )
         result = {
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),

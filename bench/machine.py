@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
 
 
 def _first(path: str, prefix: str) -> str:
@@ -31,10 +30,5 @@ def describe(pg_version: str | None = None, redis_version: str | None = None) ->
         info["postgresql"] = pg_version
     if redis_version:
         info["redis"] = redis_version
-    try:
-        info["kernel"] = subprocess.run(
-            ["uname", "-r"], capture_output=True, text=True, check=False
-        ).stdout.strip()
-    except OSError:
-        pass
+    info["kernel"] = platform.release()
     return info

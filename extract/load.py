@@ -18,6 +18,7 @@ duplicates).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -370,9 +371,7 @@ class StreamReader:
             safe = floor if safe is None else min(safe, floor)
         if not safe or safe == (0, 0):
             return 0
-        return int(
-            self.client.xtrim(self.stream, minid=f"{safe[0]}-{safe[1]}", approximate=False)
-        )
+        return int(self.client.xtrim(self.stream, minid=f"{safe[0]}-{safe[1]}", approximate=False))
 
     def lag(self) -> int:
         """Entries of the stream this group has not yet acknowledged (undelivered + pending)."""
@@ -466,10 +465,8 @@ def _prefetch(reader: StreamReader, until: tuple[int, int]) -> Iterator[Prepared
     finally:
         stop.set()
         while worker.is_alive():  # unblock a producer waiting on a full queue
-            try:
+            with contextlib.suppress(queue.Empty):
                 ready.get(timeout=0.1)
-            except queue.Empty:
-                pass
 
 
 def run_extract(
@@ -511,7 +508,9 @@ def run_extract(
         if options.trim:
             trimmed = reader.trim_acknowledged()
             if trimmed:
-                log.info("extract: trimmed %d acknowledged entries from %s", trimmed, settings.stream)
+                log.info(
+                    "extract: trimmed %d acknowledged entries from %s", trimmed, settings.stream
+                )
         result.stream_lag = reader.lag()
     result.duration_s = time.monotonic() - started
     log.info(

@@ -1,11 +1,11 @@
 """The ``analytics`` command (CONTRACT.md section 1).
 
-    analytics services up|down|status
-    analytics generate --days N --seed S [--start YYYY-MM-DD] [--scale F]
-    analytics refresh [--full-refresh]
-    analytics extract            (the extract alone, outside Dagster)
-    analytics summary            (what the warehouse holds)
-    analytics dev | docs         (Dagster UI and daemon; dbt docs; both on 127.0.0.1)
+analytics services up|down|status
+analytics generate --days N --seed S [--start YYYY-MM-DD] [--scale F]
+analytics refresh [--full-refresh]
+analytics extract            (the extract alone, outside Dagster)
+analytics summary            (what the warehouse holds)
+analytics dev | docs         (Dagster UI and daemon; dbt docs; both on 127.0.0.1)
 """
 
 from __future__ import annotations
@@ -174,7 +174,9 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
         "--workspace",
         str(REPO_ROOT / "workspace.yaml"),
     ]
-    log.info("Dagster UI on http://%s:%d (webserver and daemon; Ctrl-C stops both)", args.host, args.port)
+    log.info(
+        "Dagster UI on http://%s:%d (webserver and daemon; Ctrl-C stops both)", args.host, args.port
+    )
     return subprocess.call(command, cwd=REPO_ROOT)
 
 
@@ -189,10 +191,29 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     log.info("dbt docs on http://%s:%d", args.host, args.port)
     return subprocess.call(
-        [dbt_executable(), "docs", "serve", *base, "--host", args.host, "--port", str(args.port),
-         "--no-browser"],
+        [
+            dbt_executable(),
+            "docs",
+            "serve",
+            *base,
+            "--host",
+            args.host,
+            "--port",
+            str(args.port),
+            "--no-browser",
+        ],
         env=dbt_env(),
     )
+
+
+def cmd_exec(args: argparse.Namespace, settings: Settings) -> int:
+    command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if not command:
+        raise ConfigError("analytics exec needs a command, e.g. analytics exec -- dbt debug")
+    _export(settings)
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    os.execvp(command[0], command)
+    return 127  # not reached
 
 
 # --- parser -------------------------------------------------------------------------------
@@ -257,6 +278,13 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--port", type=int, default=8080)
     docs.add_argument("--no-serve", action="store_true", help="only generate")
     docs.set_defaults(handler=cmd_docs)
+
+    execute = commands.add_parser(
+        "exec",
+        help="run a command (dbt, sqlfluff, psql...) with the settings' derived environment",
+    )
+    execute.add_argument("argv", nargs=argparse.REMAINDER)
+    execute.set_defaults(handler=cmd_exec)
     return parser
 
 

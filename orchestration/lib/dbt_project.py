@@ -40,8 +40,15 @@ def prepare_manifest(force: bool = False) -> Path:
         return manifest
     log.info("preparing the dbt manifest (dbt parse) in %s", DBT_PROJECT_DIR)
     completed = subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR)],
+        [
+            dbt_executable(),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+        ],
         env=dbt_env(),
         capture_output=True,
         text=True,

@@ -78,7 +78,9 @@ def _fmt(value: int | float | None, spec: str = ",") -> str:
 
 
 def print_report(steps: dict[str, StepReport], run_id: str, seconds: float) -> None:
-    header = f"{'step':<22} {'status':<8} {'time':>8} {'rows in':>11} {'rows out':>11} {'checks':>13}"
+    header = (
+        f"{'step':<22} {'status':<8} {'time':>8} {'rows in':>11} {'rows out':>11} {'checks':>13}"
+    )
     print(header)
     print("-" * len(header))
     for step in steps.values():
@@ -121,8 +123,10 @@ def run_refresh(settings: Settings, *, full_refresh: bool = False) -> int:
     if failed:
         step = failed[0]
         what = "; ".join(step.failed_checks) or step.error or "failed"
-        print(f"refresh FAILED at step {step.name}: {what} ({where}, run {result.run_id})",
-              file=sys.stderr)
+        print(
+            f"refresh FAILED at step {step.name}: {what} ({where}, run {result.run_id})",
+            file=sys.stderr,
+        )
     else:
         print(f"refresh FAILED (run {result.run_id}; {where})", file=sys.stderr)
     return 1

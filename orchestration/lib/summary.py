@@ -33,12 +33,18 @@ def warehouse_counts(conn: psycopg.Connection) -> list[tuple[str, str, int]]:
 def print_summary(settings: Settings) -> None:
     with psycopg.connect(settings.database_url, connect_timeout=10) as conn:
         counts = warehouse_counts(conn)
-        rejected = conn.execute(
-            "select reason, count(*) from raw.rejected_events group by 1 order by 2 desc"
-        ).fetchall() if any(s == "raw" and n == "rejected_events" for s, n, _ in counts) else []
-        last_load = conn.execute(
-            "select max(committed_at) from raw.load_audit"
-        ).fetchone()[0] if any(s == "raw" and n == "load_audit" for s, n, _ in counts) else None
+        rejected = (
+            conn.execute(
+                "select reason, count(*) from raw.rejected_events group by 1 order by 2 desc"
+            ).fetchall()
+            if any(s == "raw" and n == "rejected_events" for s, n, _ in counts)
+            else []
+        )
+        last_load = (
+            conn.execute("select max(committed_at) from raw.load_audit").fetchone()[0]
+            if any(s == "raw" and n == "load_audit" for s, n, _ in counts)
+            else None
+        )
     print(f"warehouse {redact(settings.database_url)}")
     print(f"{'table':<45} {'rows':>12}")
     for schema, name, rows in counts:
@@ -52,5 +58,7 @@ def print_summary(settings: Settings) -> None:
     print("next:")
     print("  make dev    Dagster UI on http://127.0.0.1:3000 (runs, asset lineage, checks)")
     print("  make docs   dbt docs on http://127.0.0.1:8080")
-    print(f"  psql 'postgresql://{target.user}@{target.host}:{target.port}/{target.dbname}'"
-          "  then: select * from raw.load_audit order by load_id desc limit 5;")
+    print(
+        f"  psql 'postgresql://{target.user}@{target.host}:{target.port}/{target.dbname}'"
+        "  then: select * from raw.load_audit order by load_id desc limit 5;"
+    )

@@ -123,8 +123,12 @@ def test_every_reason_lands_with_its_reason_and_valid_edge_cases_load(
 def test_first_copy_of_an_event_id_wins_and_duplicates_are_audited(
     settings: Settings, db: psycopg.Connection, redis_client: redis.Redis
 ) -> None:
-    first = {"eventId": "dup", "name": "click", "timestamp": BASE_TIME.isoformat(),
-             "properties": {"copy": 1}}
+    first = {
+        "eventId": "dup",
+        "name": "click",
+        "timestamp": BASE_TIME.isoformat(),
+        "properties": {"copy": 1},
+    }
     second = dict(first, properties={"copy": 2})
     push(redis_client, settings.stream, [json.dumps(first).encode(), json.dumps(second).encode()])
     push(redis_client, settings.stream, [json.dumps(second).encode()])
@@ -195,7 +199,12 @@ def test_sigkill_at_any_point_then_rerun_loads_exactly_the_accepted_set(
     push(redis_client, settings.stream, payloads)
 
     crashed = run_cli(
-        settings, "extract", "--batch-size", "400", "--consumer", "worker",
+        settings,
+        "extract",
+        "--batch-size",
+        "400",
+        "--consumer",
+        "worker",
         env={"ANALYTICS_FAILPOINTS": f"{point}={hit}"},
     )
     assert crashed.returncode == -9, crashed.stderr
@@ -225,7 +234,12 @@ def test_entries_of_a_dead_consumer_are_claimed(
     payloads, ids, rejected = make_payloads(1_500, seed=4)
     push(redis_client, settings.stream, payloads)
     crashed = run_cli(
-        settings, "extract", "--batch-size", "250", "--consumer", "dead-host",
+        settings,
+        "extract",
+        "--batch-size",
+        "250",
+        "--consumer",
+        "dead-host",
         env={"ANALYTICS_FAILPOINTS": "before_commit=2"},
     )
     assert crashed.returncode == -9
@@ -233,8 +247,14 @@ def test_entries_of_a_dead_consumer_are_claimed(
     assert left_pending >= 250  # the batch that died uncommitted, and what was read ahead
 
     survivor = run_cli(
-        settings, "extract", "--batch-size", "250", "--consumer", "other-host",
-        "--claim-idle-seconds", "0",
+        settings,
+        "extract",
+        "--batch-size",
+        "250",
+        "--consumer",
+        "other-host",
+        "--claim-idle-seconds",
+        "0",
     )
 
     assert survivor.returncode == 0, survivor.stderr

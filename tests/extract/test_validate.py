@@ -44,7 +44,10 @@ REJECTIONS = [
     ("not_json", b"\xff\xfe{}"),
     ("not_json", b'{"eventId": "e", "name": "x", "timestamp": "2026-01-05T00:00:00Z", "v": NaN}'),
     ("not_json", b'{"eventId": "e", "name": "x", "timestamp": "2026-01-05T00:00:00Z", "v": 1e999}'),
-    ("not_json", b'{"eventId": "e", "name": "x", "timestamp": "2026-01-05T00:00:00Z", "s": "\\ud800"}'),
+    (
+        "not_json",
+        b'{"eventId": "e", "name": "x", "timestamp": "2026-01-05T00:00:00Z", "s": "\\ud800"}',
+    ),
     ("not_json", b""),
     ("not_object", [1, 2]),
     ("not_object", "page_view"),
@@ -120,7 +123,7 @@ VALID = [
     event(userId=None, anonymousId=None, sessionId=None, properties=None, context=None),
     event(channel="whatsapp", name="custom.thing"),
     event(name="identify", traits={"email": "a@example.com", "phone": "+254712345678"}),
-    event(properties={"escaped": "quote \" backslash \\ tab \t newline \n"}),
+    event(properties={"escaped": 'quote " backslash \\ tab \t newline \n'}),
     event(eventId="x" * 128, name="n" * 100),
 ]
 

@@ -31,9 +31,7 @@ def test_dbt_source_is_the_extract_asset_so_lineage_is_unbroken() -> None:
 def test_refresh_job_covers_every_asset_and_runs_hourly() -> None:
     definitions = defs()
     job = definitions.resolve_job_def(REFRESH_JOB_NAME)
-    assert set(job.asset_layer.executable_asset_keys) == set(
-        definitions.resolve_all_asset_keys()
-    )
+    assert set(job.asset_layer.executable_asset_keys) == set(definitions.resolve_all_asset_keys())
     schedule = definitions.resolve_schedule_def("hourly_refresh")
     assert schedule.cron_schedule == "0 * * * *"
     assert schedule.job_name == REFRESH_JOB_NAME

@@ -1,6 +1,5 @@
 """``raw/events``: a thin asset over :mod:`extract.load`."""
 
-
 import dagster as dg
 
 from extract.load import ExtractOptions, ExtractResult, run_extract

@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets: ``dbt build`` runs models and their tests together."""
 
-
 import os
 
 import dagster as dg
