@@ -28,6 +28,14 @@ def base_settings() -> Settings:
     return settings
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest() -> Path:
+    """A fresh dbt manifest, as the make targets prepare it (it is never committed)."""
+    from orchestration.lib.dbt_project import prepare_manifest
+
+    return prepare_manifest(force=True)
+
+
 def _admin_url(settings: Settings) -> str:
     return with_database(settings.database_url, "postgres")
 

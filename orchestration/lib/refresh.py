@@ -51,8 +51,7 @@ def _collect(result: dg.ExecuteInProcessResult) -> dict[str, StepReport]:
             step.seconds = event.event_specific_data.duration_ms / 1000
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
             step.status = "FAILED"
-            error = event.event_specific_data.error
-            step.error = error.message.strip().splitlines()[0] if error else "unknown error"
+            step.error = _root_cause(event.event_specific_data.error)
         elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             materialization = event.event_specific_data.materialization
             metadata = {k: v.value for k, v in materialization.metadata.items()}
@@ -71,6 +70,17 @@ def _collect(result: dg.ExecuteInProcessResult) -> dict[str, StepReport]:
                     f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}"
                 )
     return steps
+
+
+def _root_cause(error: object) -> str:
+    """The first line of the step's own error, unwrapped from Dagster's wrappers."""
+    if error is None:
+        return "unknown error"
+    while (error.cls_name or "").startswith("Dagster") and error.cause is not None:
+        error = error.cause
+    line = error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name
+    kind, sep, rest = line.partition(": ")
+    return f"{kind.rsplit('.', 1)[-1]}{sep}{rest}"
 
 
 def _fmt(value: int | float | None, spec: str = ",") -> str:
