@@ -171,7 +171,13 @@ LAST_NAMES = (
     "Muthoni", "Onyango", "Koech", "Ndungu", "Wekesa", "Lagat", "Mohamud", "Ng'ang'a",
 )  # fmt: skip
 # A few names with emoji or non-Latin script, for the unicode edge cases.
-UNICODE_NAMES = ("Nyambura 🌸", "Wanjikũ Ng'ang'a", "Amani ✨ Otieno", "Zuhura Saïd", "Ἀλέξης Mwangi")
+UNICODE_NAMES = (
+    "Nyambura 🌸",
+    "Wanjikũ Ng'ang'a",
+    "Amani ✨ Otieno",
+    "Zuhura Saïd",
+    "Ἀλέξης Mwangi",
+)
 EMAIL_DOMAINS = ("gmail.com", "gmail.com", "gmail.com", "yahoo.com", "outlook.com", "kra.example")
 
 # path -> title. Swahili titles and an emoji exercise unicode handling.

@@ -65,7 +65,9 @@ class GeneratorConfig:
         return today - datetime.timedelta(days=self.days)
 
 
-def _check_number(name: str, value: object, *, low: float, high: float, low_inclusive: bool) -> None:
+def _check_number(
+    name: str, value: object, *, low: float, high: float, low_inclusive: bool
+) -> None:
     allowed = f"{'>=' if low_inclusive else '>'} {low:g} and <= {high:g}"
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{name}={value!r} must be a number {allowed}")

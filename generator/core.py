@@ -6,6 +6,7 @@ import datetime
 import random
 from collections.abc import Iterator
 
+from generator import catalog
 from generator.clock import (
     DAY,
     HOUR,
@@ -115,10 +116,7 @@ class Generation:
                     whatsapp.conversation(unit_start)
                 else:
                     recipients = max(1, poisson(campaigns, CAMPAIGN_RECIPIENTS * config.scale))
-                    campaign_id = campaigns.choice(
-                        ("cmp-nil-deadline-reminder", "cmp-tot-monthly-reminder",
-                         "cmp-mri-deadline-reminder", "cmp-tcc-renewal")
-                    )  # fmt: skip
+                    campaign_id = campaigns.choice(catalog.CAMPAIGNS)
                     whatsapp.campaign(unit_start, campaign_id, recipients)
             if hour_end >= end:
                 extra = min(20, poisson(arrivals, 1.5 * config.scale))

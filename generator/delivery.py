@@ -140,7 +140,9 @@ class Deliverer:
                     reason = rng.choice(REJECTION_REASONS)
                 self.rejected_by_reason[reason] += 1
                 self.entries += 1
-                out.append(GeneratedEntry(self._malformed.make(reason, ts), "rejected", reason, None))
+                out.append(
+                    GeneratedEntry(self._malformed.make(reason, ts), "rejected", reason, None)
+                )
 
     def _log_uniform(self, low: int, high: int) -> int:
         return int(math.exp(self._rng.uniform(math.log(low), math.log(high))))

@@ -101,3 +101,13 @@ def steps_reached(
         reached += 1
         since = found
     return reached
+
+
+def funnel_seed_csv() -> str:
+    """``JOURNEYS`` as the dbt seed ``funnel_steps.csv``
+    (``journey,step_number,step_name,event_name,path_pattern``), for the seed to mirror."""
+    lines = ["journey,step_number,step_name,event_name,path_pattern"]
+    for journey, steps in JOURNEYS.items():
+        for number, (step_name, event_name, pattern) in enumerate(steps, start=1):
+            lines.append(f"{journey},{number},{step_name},{event_name},{pattern}")
+    return "\n".join(lines) + "\n"

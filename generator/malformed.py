@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from typing import Any
 
 from generator.clock import TimestampFormatter
@@ -24,9 +25,11 @@ def _dumps(value: Any) -> bytes:
 class MalformedFactory:
     """Builds one malformed payload for a given rejection reason."""
 
-    def __init__(self, rng: random.Random, event_id: Any, formatter: TimestampFormatter) -> None:
+    def __init__(
+        self, rng: random.Random, event_id: Callable[[], str], formatter: TimestampFormatter
+    ) -> None:
         self._rng = rng
-        self._event_id = event_id  # callable returning a fresh eventId
+        self._event_id = event_id  # returns a fresh eventId
         self._formatter = formatter
 
     def _base(self, ts: int) -> dict[str, Any]:
@@ -56,8 +59,7 @@ class MalformedFactory:
         """A payload that breaks exactly the rule named by ``reason`` (``ts`` <= period end)."""
         if reason not in REJECTION_REASONS:
             raise ValueError(f"unknown rejection reason {reason!r}")
-        payload = getattr(self, f"_{reason}")(ts)
-        return payload
+        return getattr(self, f"_{reason}")(ts)
 
     def _not_json(self, ts: int) -> bytes:
         rng = self._rng
@@ -138,8 +140,7 @@ class MalformedFactory:
             properties["title"] = "Wasilisha\u0000 ritani"
         else:
             properties["messageId"] = properties["messageId"] + "\u0000"
-        payload = _dumps(doc)  # json escapes the character as \u0000: valid JSON
-        return payload
+        return _dumps(doc)  # json escapes the character as \u0000: the JSON stays valid
 
     def _too_large(self, ts: int) -> bytes:
         doc = self._base(ts)

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import random
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator import catalog
 from generator.clock import MINUTE, NAIROBI_OFFSET_MINUTES, TimestampFormatter, lognormal_ms
 from generator.ids import IdFactory
 from generator.journeys import JOURNEY_PAGES, JOURNEYS, steps_reached
 from generator.records import Ev, Recorder
+
+if TYPE_CHECKING:
+    from generator.whatsapp import Contact
 
 PERSON_POOL_MAX = 40_000
 RETURN_GAP = 60 * MINUTE  # minimum time between two visits of one person
@@ -40,7 +43,15 @@ class Device:
 
 
 class Person:
-    __slots__ = ("user_id", "traits", "devices", "identified_once", "busy_until", "phone", "contact")
+    __slots__ = (
+        "user_id",
+        "traits",
+        "devices",
+        "identified_once",
+        "busy_until",
+        "phone",
+        "contact",
+    )
 
     def __init__(self, user_id: str | None, traits: dict[str, Any] | None) -> None:
         self.user_id = user_id  # None: no account, never identifies
@@ -49,7 +60,7 @@ class Person:
         self.identified_once = False
         self.busy_until = 0
         self.phone: str | None = traits.get("phone") if traits else None
-        self.contact: Any = None  # their WhatsApp contact, once they write from this phone
+        self.contact: Contact | None = None  # their WhatsApp contact, once they write
 
 
 def _weighted(items: tuple[Any, ...], weights: list[float]) -> tuple[list[Any], list[float]]:
@@ -356,7 +367,9 @@ class _Visit:
         error_type, message = rng.choice(catalog.APP_ERRORS)
         properties: dict[str, Any] = {"errorType": error_type, "message": message, "path": path}
         if self.edge or rng.random() < 0.0005:
-            frame = "    at submitReturn (https://itax.kra.example/static/js/main.9f3c1.js:1:24873)\n"
+            frame = (
+                "    at submitReturn (https://itax.kra.example/static/js/main.9f3c1.js:1:24873)\n"
+            )
             properties["stack"] = (frame * (NEAR_LIMIT_STACK_BYTES // len(frame) + 1))[
                 :NEAR_LIMIT_STACK_BYTES
             ]
@@ -484,4 +497,6 @@ class _Visit:
         self.advance()
         self.app_error("/nil/obligation")
         self.advance()
-        self.emit("search", {"query": "ritani ya kodi 🇰🇪", "path": "/nil/obligation", "results": None})
+        self.emit(
+            "search", {"query": "ritani ya kodi 🇰🇪", "path": "/nil/obligation", "results": None}
+        )

@@ -101,11 +101,12 @@ class WhatsAppSimulator:
                 return contact
         elif roll < returning + 0.07 and self.web.phone_people:
             person: Person = self.web.phone_people[rng.randrange(len(self.web.phone_people))]
-            if person.contact is None:
-                person.contact = Contact(person.phone or "", 0.3)
-                self._pool(person.contact)
-            if self._free(person.contact, start):
-                return person.contact
+            contact = person.contact
+            if contact is None:
+                contact = person.contact = Contact(person.phone or "", 0.3)
+                self._pool(contact)
+            if self._free(contact, start):
+                return contact
         return self._new_contact()
 
     # ------------------------------------------------------------------ units
@@ -133,9 +134,7 @@ class WhatsAppSimulator:
         """Conversations still open at the end, and the inbound message that sets the
         watermark: the last accepted whatsapp event is exactly at ``cutoff``."""
         rng = self.rng
-        starts = sorted(
-            self.cutoff - rng.randrange(2 * MINUTE, 17 * MINUTE) for _ in range(count)
-        )
+        starts = sorted(self.cutoff - rng.randrange(2 * MINUTE, 17 * MINUTE) for _ in range(count))
         for start in [*starts, self.cutoff]:
             contact = self._new_contact()
             unit = _Unit(self, contact)
@@ -196,7 +195,9 @@ class WhatsAppSimulator:
         if current is not None:
             if self.watermark - 40 * MINUTE < current[1] < self.watermark - 20 * MINUTE:
                 return self._drop()
-            current[2] = "open" if current[1] >= self.watermark - CONVERSATION_TIMEOUT else "dropped"
+            current[2] = (
+                "open" if current[1] >= self.watermark - CONVERSATION_TIMEOUT else "dropped"
+            )
 
         # Replies (METRICS.md: the contact wrote within 24 h after the sent message).
         pending = [s for s in contact.pending if s + REPLY_WINDOW + 10 * MINUTE >= messages[0].ts]
@@ -367,8 +368,8 @@ class _Unit:
             failed = sent + rng.randrange(SECOND, 60 * SECOND)
             self.status(failed, "message.failed", message_id)
             if rng.random() < 0.15:  # a retry got through after all
-                self.status(failed + rng.randrange(30 * SECOND, 10 * MINUTE), "message.delivered",
-                            message_id)  # fmt: skip
+                retried = failed + rng.randrange(30 * SECOND, 10 * MINUTE)
+                self.status(retried, "message.delivered", message_id)
             return
         if rng.random() < 0.04:
             return  # no status ever came back
@@ -382,7 +383,8 @@ class _Unit:
             roll = rng.random()
             if roll < 0.03:  # sender clocks disagree: "delivered" stamped after "read"
                 delivered = read + rng.randrange(200, 5 * SECOND)
-            elif roll < 0.15:  # "read" arrives in the stream before "delivered"
+            elif roll < 0.15 and read - delivered < 5 * MINUTE:
+                # "read" arrives in the stream first; "delivered" follows within a minute
                 delivered_key = read + rng.randrange(SECOND, 60 * SECOND)
         self.status(delivered, "message.delivered", message_id, delivered_key)
         if read is not None:
@@ -392,6 +394,14 @@ class _Unit:
     def gap(self, median: int, low: int) -> int:
         return lognormal_ms(self.rng, median, 1.0, low, MAX_MESSAGE_GAP)
 
+    def _model(self, models: tuple[tuple[str, float], ...]) -> str:
+        roll = self.rng.random()
+        for model, share in models:
+            roll -= share
+            if roll < 0:
+                return model
+        return models[-1][0]
+
     def bot_turn(self, received: int, intent: str) -> int:
         """AI on an inbound message, then the bot's reply; returns the reply time."""
         rng = self.rng
@@ -400,13 +410,18 @@ class _Unit:
         if rng.random() < 0.035:
             latency = lognormal_ms(rng, 4000, 0.7, 200, 30_000)
             t += latency
-            self.emit(t, "ai.error", "ai", {
-                "contact": contact(),
-                "errorType": rng.choice(catalog.AI_ERROR_TYPES),
-                "model": rng.choice(catalog.CLASSIFIER_MODELS)[0],
-                "latencyMs": latency,
-                "message": "upstream model did not answer in time",
-            })  # fmt: skip
+            self.emit(
+                t,
+                "ai.error",
+                "ai",
+                {
+                    "contact": contact(),
+                    "errorType": rng.choice(catalog.AI_ERROR_TYPES),
+                    "model": self._model(catalog.CLASSIFIER_MODELS),
+                    "latencyMs": latency,
+                    "message": "upstream model did not answer in time",
+                },
+            )
         else:
             latency = lognormal_ms(rng, 320, 0.6, 40, 9000)
             t += latency
@@ -417,31 +432,46 @@ class _Unit:
             else:
                 predicted = rng.choice([name for name in catalog.INTENT_NAMES if name != intent])
                 confidence = round(rng.uniform(0.22, 0.85), 3)
-            model = "intent-clf-v3" if rng.random() < 0.7 else "intent-clf-v4"
-            classification = self.emit(t, "ai.classification", "ai", {
-                "contact": contact(),
-                "intent": predicted,
-                "confidence": confidence,
-                "latencyMs": latency,
-                "model": model,
-            })  # fmt: skip
+            model = self._model(catalog.CLASSIFIER_MODELS)
+            classification = self.emit(
+                t,
+                "ai.classification",
+                "ai",
+                {
+                    "contact": contact(),
+                    "intent": predicted,
+                    "confidence": confidence,
+                    "latencyMs": latency,
+                    "model": model,
+                },
+            )
             if rng.random() < 0.18:  # a reviewer labels it later
                 reviewed = t + lognormal_ms(rng, 2 * HOUR, 1.0, 5 * MINUTE, 30 * HOUR)
-                self.emit(reviewed, "ai.feedback", "ai", {
-                    "classificationId": classification.doc["eventId"],
-                    "correctIntent": intent,
-                })  # fmt: skip
+                self.emit(
+                    reviewed,
+                    "ai.feedback",
+                    "ai",
+                    {
+                        "classificationId": classification.doc["eventId"],
+                        "correctIntent": intent,
+                    },
+                )
             if rng.random() < 0.65:
                 latency = lognormal_ms(rng, 1200, 0.55, 150, 15_000)
                 t += latency
                 input_tokens = rng.randrange(150, 1800)
-                self.emit(t, "ai.generation", "ai", {
-                    "contact": contact(),
-                    "latencyMs": latency,
-                    "model": "llama-3.1-8b-instruct" if rng.random() < 0.6 else "gpt-4o-mini",
-                    "inputTokens": input_tokens,
-                    "outputTokens": rng.randrange(20, 400),
-                })  # fmt: skip
+                self.emit(
+                    t,
+                    "ai.generation",
+                    "ai",
+                    {
+                        "contact": contact(),
+                        "latencyMs": latency,
+                        "model": self._model(catalog.GENERATION_MODELS),
+                        "inputTokens": input_tokens,
+                        "outputTokens": rng.randrange(20, 400),
+                    },
+                )
         t += rng.randrange(300, 2500)
         self.outbound(t, "bot")
         return t
@@ -477,11 +507,16 @@ class _Unit:
 
         agent = rng.choice(catalog.AGENTS)
         handoff = t + rng.randrange(500, 3 * SECOND)
-        self.emit(handoff, "agent.handoff", "whatsapp", {
-            "contact": self._contact(),
-            "agentId": agent,
-            "reason": rng.choice(catalog.HANDOFF_REASONS),
-        })  # fmt: skip
+        self.emit(
+            handoff,
+            "agent.handoff",
+            "whatsapp",
+            {
+                "contact": self._contact(),
+                "agentId": agent,
+                "reason": rng.choice(catalog.HANDOFF_REASONS),
+            },
+        )
         wait = lognormal_ms(rng, 3 * MINUTE, 1.0, 20 * SECOND, 16 * MINUTE)
         answered = t + wait
         if wait > 3 * MINUTE and rng.random() < 0.3:
@@ -529,8 +564,13 @@ class _Unit:
             submitted = resolved + lognormal_ms(rng, 15 * MINUTE, 1.3, MINUTE, 20 * HOUR)
             weights = (0.07, 0.06, 0.12, 0.3, 0.45) if agent else (0.1, 0.1, 0.2, 0.3, 0.3)
             score = rng.choices((1, 2, 3, 4, 5), weights)[0]
-            self.emit(submitted, "csat.submitted", "whatsapp", {
-                "contact": self._contact(),
-                "score": score,
-                "agentId": agent,
-            })  # fmt: skip
+            self.emit(
+                submitted,
+                "csat.submitted",
+                "whatsapp",
+                {
+                    "contact": self._contact(),
+                    "score": score,
+                    "agentId": agent,
+                },
+            )

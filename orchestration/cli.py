@@ -101,16 +101,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     elapsed = time.monotonic() - started
     truth_file = Path(args.truth_file) if args.truth_file else TRUTH_DIR / "truth.json"
     truth_file.parent.mkdir(parents=True, exist_ok=True)
-    document = {
-        "config": {
-            "days": config.days,
-            "seed": config.seed,
-            "start": str(config.start) if config.start else None,
-            "scale": config.scale,
-            "stream": settings.stream,
-        },
-        "truth": truth.to_dict(),
-    }
+    document = {"stream": settings.stream, "truth": truth.to_dict()}
     truth_file.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
     facts = truth.to_dict()
     print(

@@ -172,7 +172,9 @@ def read_stream(payloads: Iterable[bytes], now: datetime.datetime) -> StreamSumm
 # -------------------------------------------------------------------- metrics
 def like_to_regex(pattern: str) -> re.Pattern[str]:
     """SQL LIKE (no escapes used in the presets) as a regex."""
-    return re.compile("".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern))
+    return re.compile(
+        "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
+    )
 
 
 def device_type_from_user_agent(user_agent: str) -> str:
@@ -277,7 +279,9 @@ def recompute(
     for session in sessions:
         kinds = [event.name for event in session]
         journeys_converted = {
-            event.properties.get("journey") for event in session if event.name == "session.converted"
+            event.properties.get("journey")
+            for event in session
+            if event.name == "session.converted"
         }
         if journeys_converted:
             web["converted_sessions"] += 1
@@ -371,9 +375,7 @@ def recompute(
         for conversation in conversations:
             statuses_count[conversation["status"]] += 1
             end = conversation["end"]
-            if any(
-                conversation["start"] <= ts and (end is None or ts <= end) for ts in handoffs
-            ):
+            if any(conversation["start"] <= ts and (end is None or ts <= end) for ts in handoffs):
                 escalated += 1
     contacts = set(per_contact)
     identify_phones = {
@@ -402,11 +404,15 @@ def recompute(
 
     # ---- ai
     ai_events = [event for event in events if event.channel == "ai"]
-    intents = {e.event_id: e.properties["intent"] for e in ai_events if e.name == "ai.classification"}
+    intents = {
+        e.event_id: e.properties["intent"] for e in ai_events if e.name == "ai.classification"
+    }
     feedback: dict[str, str] = {}
     for event in ai_events:
         if event.name == "ai.feedback" and event.properties["classificationId"] in intents:
-            feedback.setdefault(event.properties["classificationId"], event.properties["correctIntent"])
+            feedback.setdefault(
+                event.properties["classificationId"], event.properties["correctIntent"]
+            )
     out["ai"] = {
         "classifications": len(intents),
         "feedback": len(feedback),
