@@ -7,7 +7,8 @@ them holds however noisy the machine is. The extract runs as its own process (th
 `analytics extract` command, exactly as operators run it) so its peak memory is its own.
 
 * baseline: the accepted rows, already validated and held in memory, written with one
-  `COPY` into a table shaped like raw.events (same columns, primary key and index);
+  plain (text) `COPY` into a table shaped like raw.events (same columns, primary key and
+  index); a binary `COPY` of the same rows is measured too, as the extract itself uses one;
 * extract: the stream read with XREADGROUP, every entry validated, COPY into a temporary
   table, insert ... on conflict into raw.events, rejected entries, the audit row, XACK, trim.
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -32,8 +32,11 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from psycopg.types.json import set_json_dumps  # noqa: E402
+
 from bench.machine import describe  # noqa: E402
 from extract.config import load_settings, with_database  # noqa: E402
+from extract.load import _COPY_TYPES  # noqa: E402
 from extract.schema import ensure_raw_schema  # noqa: E402
 from extract.validate import ValidEvent, validate_entry  # noqa: E402
 from generator import GeneratorConfig, generate, push_to_stream  # noqa: E402
@@ -48,35 +51,28 @@ def scale_for(events: int, days: int) -> float:
     return max(0.01, events / (per_day * days))
 
 
-def baseline_copy(conn: psycopg.Connection, rows: list[ValidEvent]) -> float:
+def baseline_copy(conn: psycopg.Connection, rows: list[ValidEvent], *, binary: bool) -> float:
     """Seconds to COPY the rows into a fresh table shaped like raw.events."""
     conn.execute("drop table if exists bench_copy")
     conn.execute("create table bench_copy (like raw.events including all)")
     conn.commit()
     started = time.perf_counter()
-    with (
-        conn.cursor() as cursor,
-        cursor.copy(
+    with conn.cursor() as cursor:
+        set_json_dumps(lambda text: text, cursor)
+        with cursor.copy(
             "copy bench_copy (event_id, event_name, channel, occurred_at, user_id, anonymous_id,"
-            " session_id, payload, stream_id, received_at, load_id) from stdin"
-        ) as copy,
-    ):
-        for row in rows:
-            copy.write_row(
-                (
-                    row.event_id,
-                    row.event_name,
-                    row.channel,
-                    row.occurred_at,
-                    row.user_id,
-                    row.anonymous_id,
-                    row.session_id,
-                    row.payload,
-                    row.stream_id,
-                    row.occurred_at,
-                    1,
-                )
-            )
+            " session_id, payload, stream_id, load_id) from stdin"
+            + (" (format binary)" if binary else "")
+        ) as copy:
+            if binary:
+                copy.set_types(_COPY_TYPES)
+            for row in rows:
+                copy.write_row(
+                    (
+                        row.event_id, row.event_name, row.channel, row.occurred_at, row.user_id,
+                        row.anonymous_id, row.session_id, row.payload, row.stream_id, 1,
+                    )
+                )  # fmt: skip
     conn.commit()
     elapsed = time.perf_counter() - started
     conn.execute("drop table bench_copy")
@@ -129,8 +125,12 @@ def main() -> int:
 
         with psycopg.connect(settings.database_url) as conn:
             ensure_raw_schema(conn)
-            copy_seconds = baseline_copy(conn, accepted)
-        print(f"baseline COPY: {len(accepted):,} rows in {copy_seconds:.1f}s")
+            copy_seconds = baseline_copy(conn, accepted, binary=False)
+            binary_seconds = baseline_copy(conn, accepted, binary=True)
+        print(
+            f"baseline COPY of {len(accepted):,} rows: {copy_seconds:.1f}s (text), "
+            f"{binary_seconds:.1f}s (binary)"
+        )
 
         env = {**os.environ, **settings.environ()}
         analytics = str(Path(sys.executable).parent / "analytics")
@@ -143,8 +143,8 @@ def main() -> int:
             check=True,
         )
         extract_seconds = time.perf_counter() - started
-        peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         report = json.loads(completed.stdout)
+        peak_rss_mb = report["peak_rss_mb"]
         with psycopg.connect(settings.database_url) as conn:
             loaded = conn.execute("select count(*) from raw.events").fetchone()[0]
             pg_version = conn.execute("show server_version").fetchone()[0]
@@ -165,6 +165,9 @@ def main() -> int:
             "extract_entries_per_second": round(entries / extract_seconds),
             "extract_events_per_second": round(loaded / extract_seconds),
             "ratio_extract_to_copy": round(copy_seconds / extract_seconds, 3),
+            "baseline_binary_copy_seconds": round(binary_seconds, 2),
+            "baseline_binary_events_per_second": round(len(accepted) / binary_seconds),
+            "ratio_extract_to_binary_copy": round(binary_seconds / extract_seconds, 3),
             "extract_peak_rss_mb": round(peak_rss_mb, 1),
             "extract_report": report,
         }

@@ -19,7 +19,8 @@ RAW_DDL: tuple[str, ...] = (
         session_id    text,
         payload       jsonb       not null,
         stream_id     text        not null,
-        received_at   timestamptz not null,
+        received_at   timestamptz not null generated always as
+            (to_timestamp(split_part(stream_id, '-', 1)::bigint / 1000.0)) stored,
         load_id       bigint      not null,
         loaded_at     timestamptz not null default now()
     )

@@ -127,8 +127,20 @@ def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
         **({"consumer": args.consumer} if args.consumer else {}),
     )
     result = run_extract(settings, options)
-    print(json.dumps(result.as_dict(), indent=2))
+    print(json.dumps({**result.as_dict(), "peak_rss_mb": _peak_rss_mb()}, indent=2))
     return 0
+
+
+def _peak_rss_mb() -> float | None:
+    """This process's peak resident memory (Linux: VmHWM), for reports and benchmarks."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
 
 
 def cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
