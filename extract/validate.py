@@ -34,8 +34,10 @@ _WHATSAPP_PREFIXES = ("message.", "chat.", "agent.", "csat.")
 _OPTIONAL_STRINGS = ("userId", "anonymousId", "sessionId")
 _OBJECT_FIELDS = ("properties", "context", "traits")
 _STRING_SUBFIELDS = {
-    "context": ("userAgent", "country", "city", "deviceType", "browser", "os", "locale"),
-    "traits": ("email", "phone", "name"),
+    "context": frozenset(
+        ("userAgent", "country", "city", "deviceType", "browser", "os", "locale")
+    ),
+    "traits": frozenset(("email", "phone", "name")),
 }
 
 
@@ -51,7 +53,7 @@ class ValidEvent:
     user_id: str | None
     anonymous_id: str | None
     session_id: str | None
-    payload: str  # the JSON text as received; PostgreSQL stores it as jsonb
+    payload: bytes  # the JSON text as received (valid UTF-8); PostgreSQL stores it as jsonb
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,14 @@ def escape_payload(raw: bytes) -> str:
     if "\x00" in text:
         text = text.replace("\x00", "\\x00")
     return text
+
+
+def _json_error(raw: bytes, exc: Exception) -> str:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return f"not valid UTF-8 at byte {bad.start}"
+    return str(exc)[:200]
 
 
 def _check_strings(value: object) -> None:
@@ -135,9 +145,11 @@ def _check_objects(event: dict) -> None:
             raise _Reject(
                 "wrong_type", f"{field} must be a JSON object, got {type(value).__name__}"
             )
-        for subfield in _STRING_SUBFIELDS.get(field, ()):
-            item = value.get(subfield)
-            if item is not None and not isinstance(item, str):
+        known = _STRING_SUBFIELDS.get(field)
+        if not known:
+            continue
+        for subfield, item in value.items():
+            if item is not None and not isinstance(item, str) and subfield in known:
                 raise _Reject(
                     "wrong_type",
                     f"{field}.{subfield} must be a string or null, got {type(item).__name__}",
@@ -173,15 +185,12 @@ def _judge(stream_id: str, raw: bytes, now: datetime) -> ValidEvent:
     if b"\x00" in raw:
         raise _Reject("nul_character", "entry contains a NUL byte")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _Reject("not_json", f"not valid UTF-8 at byte {exc.start}") from None
-    try:
-        # orjson is strict where PostgreSQL's jsonb is: no NaN/Infinity, no lone surrogates.
+        # orjson is strict where PostgreSQL's jsonb is: UTF-8 only, no NaN/Infinity, no
+        # lone surrogates.
         event = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise _Reject("not_json", str(exc)[:200]) from None
-    if "\\u" in text:  # an escape is the only way to put NUL into a string
+        raise _Reject("not_json", _json_error(raw, exc)) from None
+    if b"\\u" in raw:  # an escape is the only way to put NUL into a string
         _check_strings(event)
     if not isinstance(event, dict):
         raise _Reject("not_object", f"entry is a JSON {type(event).__name__}, not an object")
@@ -211,7 +220,7 @@ def _judge(stream_id: str, raw: bytes, now: datetime) -> ValidEvent:
         user_id=user_id,
         anonymous_id=anonymous_id,
         session_id=session_id,
-        payload=text,
+        payload=raw,
     )
 
 

@@ -262,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.set_defaults(handler=cmd_refresh)
 
     extract = commands.add_parser("extract", help="run only the extract (outside Dagster)")
-    extract.add_argument("--batch-size", type=int, default=5_000)
+    extract.add_argument("--batch-size", type=int, default=10_000)
     extract.add_argument("--consumer", default=None, help="consumer name (default per host)")
     extract.add_argument("--claim-idle-seconds", type=float, default=300.0)
     extract.add_argument("--no-trim", action="store_true", help="do not trim the stream")

@@ -7,7 +7,7 @@ from orchestration.defs.resources import AnalyticsSettings
 
 
 class ExtractConfig(dg.Config):
-    batch_size: int = 5_000
+    batch_size: int = 10_000
     consumer: str | None = None
     claim_idle_seconds: int = 300
     trim: bool = True
