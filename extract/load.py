@@ -111,13 +111,12 @@ select event_id, stream_id
 from raw.events
 where event_id = any(%s::text[])
 """
+# The columns of ValidEvent, in order; load_id comes from the transaction's setting.
 _COPY_EVENTS = (
     "copy raw.events (event_id, event_name, channel, occurred_at, user_id, anonymous_id,"
-    " session_id, payload, stream_id, load_id) from stdin (format binary)"
+    " session_id, payload, stream_id) from stdin (format binary)"
 )
-_COPY_TYPES = [
-    "text", "text", "text", "timestamptz", "text", "text", "text", "jsonb", "text", "int8"
-]  # fmt: skip
+_COPY_TYPES = ["text", "text", "text", "timestamptz", "text", "text", "text", "jsonb", "text"]
 _INSERT_REJECTED = """
 insert into raw.rejected_events (stream_id, payload, reason, detail, load_id)
 select stream_id, payload, reason, detail, %s
@@ -199,15 +198,17 @@ class BatchWriter:
             # load_ids commit in increasing order (downstream reads "new" by load_id) and
             # no other batch can load an eventId between our probe and our copy.
             cursor.execute("select pg_advisory_xact_lock(%s)", (LOAD_ORDER_LOCK_KEY,))
-            cursor.execute("select nextval('raw.load_id_seq')")
-            load_id = cursor.fetchone()[0]
+            cursor.execute(
+                "select set_config('analytics.load_id', nextval('raw.load_id_seq')::text, true)"
+            )
+            load_id = int(cursor.fetchone()[0])
             existing: dict[str, str] = {}
             if first_copies:
                 cursor.execute(_EXISTING, (_text_array(first_copies),))
                 existing = dict(cursor.fetchall())
             new_events = [e for e in first_copies.values() if e.event_id not in existing]
             if new_events:
-                self._copy(cursor, new_events, load_id)
+                self._copy(cursor, new_events)
             # An entry whose own copy is already loaded came from a batch whose
             # acknowledgement was lost: a replay, not a duplicate.
             replayed_events = sum(1 for e in valid if existing.get(e.event_id) == e.stream_id)
@@ -238,7 +239,7 @@ class BatchWriter:
         return outcome
 
     @staticmethod
-    def _copy(cursor: psycopg.Cursor, events: list[ValidEvent], load_id: int) -> None:
+    def _copy(cursor: psycopg.Cursor, events: list[ValidEvent]) -> None:
         half = len(events) // 2
         # Payloads are already JSON text: dump them as they are, not as JSON strings.
         set_json_dumps(_as_is, cursor)
@@ -247,20 +248,7 @@ class BatchWriter:
             for position, event in enumerate(events):
                 if position == half:
                     failpoint("mid_copy")
-                copy.write_row(
-                    (
-                        event.event_id,
-                        event.event_name,
-                        event.channel,
-                        event.occurred_at,
-                        event.user_id,
-                        event.anonymous_id,
-                        event.session_id,
-                        event.payload,
-                        event.stream_id,
-                        load_id,
-                    )
-                )
+                copy.write_row(event)
 
     def _audit(self, cursor: psycopg.Cursor, batch: PreparedBatch, outcome: BatchOutcome) -> None:
         ids = [_decode_id(raw_id) for raw_id, _ in batch.entries]

@@ -21,7 +21,9 @@ RAW_DDL: tuple[str, ...] = (
         stream_id     text        not null,
         received_at   timestamptz not null generated always as
             (to_timestamp(split_part(stream_id, '-', 1)::bigint / 1000.0)) stored,
-        load_id       bigint      not null,
+        -- set by the extract for each batch: select set_config('analytics.load_id', ...)
+        load_id       bigint      not null
+            default current_setting('analytics.load_id')::bigint,
         loaded_at     timestamptz not null default now()
     )
     """,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import orjson
 
@@ -34,18 +35,14 @@ _WHATSAPP_PREFIXES = ("message.", "chat.", "agent.", "csat.")
 _OPTIONAL_STRINGS = ("userId", "anonymousId", "sessionId")
 _OBJECT_FIELDS = ("properties", "context", "traits")
 _STRING_SUBFIELDS = {
-    "context": frozenset(
-        ("userAgent", "country", "city", "deviceType", "browser", "os", "locale")
-    ),
+    "context": frozenset(("userAgent", "country", "city", "deviceType", "browser", "os", "locale")),
     "traits": frozenset(("email", "phone", "name")),
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ValidEvent:
-    """An accepted event, as the typed columns of ``raw.events``."""
+class ValidEvent(NamedTuple):
+    """An accepted event: the columns the extract copies into ``raw.events``, in order."""
 
-    stream_id: str
     event_id: str
     event_name: str
     channel: str
@@ -54,6 +51,7 @@ class ValidEvent:
     anonymous_id: str | None
     session_id: str | None
     payload: bytes  # the JSON text as received (valid UTF-8); PostgreSQL stores it as jsonb
+    stream_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,22 +116,16 @@ def _check_text(text: str) -> None:
         raise _Reject("nul_character", "a string contains the NUL character \\u0000")
 
 
-def _bounded_string(event: dict, field: str, max_chars: int) -> str:
-    value = event.get(field)
-    if value is None:
-        raise _Reject("missing_field", f"required field {field} is missing or null")
+def _bounded_string(value: object, field: str, max_chars: int) -> None:
     if not isinstance(value, str):
         raise _Reject("wrong_type", f"{field} must be a string, got {type(value).__name__}")
     if not 1 <= len(value) <= max_chars:
         raise _Reject("wrong_type", f"{field} must be 1-{max_chars} characters, got {len(value)}")
-    return value
 
 
-def _optional_string(event: dict, field: str) -> str | None:
-    value = event.get(field)
+def _optional_string(value: object, field: str) -> None:
     if value is not None and not isinstance(value, str):
         raise _Reject("wrong_type", f"{field} must be a string or null, got {type(value).__name__}")
-    return value
 
 
 def _check_objects(event: dict) -> None:
@@ -194,17 +186,26 @@ def _judge(stream_id: str, raw: bytes, now: datetime) -> ValidEvent:
         _check_strings(event)
     if not isinstance(event, dict):
         raise _Reject("not_object", f"entry is a JSON {type(event).__name__}, not an object")
-    for field in ("eventId", "name", "timestamp"):
-        if event.get(field) is None:
-            raise _Reject("missing_field", f"required field {field} is missing or null")
-    event_id = _bounded_string(event, "eventId", MAX_EVENT_ID_CHARS)
-    name = _bounded_string(event, "name", MAX_NAME_CHARS)
-    user_id = _optional_string(event, "userId")
-    anonymous_id = _optional_string(event, "anonymousId")
-    session_id = _optional_string(event, "sessionId")
-    channel = _optional_string(event, "channel")
+    get = event.get
+    event_id, name, timestamp = get("eventId"), get("name"), get("timestamp")
+    if event_id is None or name is None or timestamp is None:
+        for field in ("eventId", "name", "timestamp"):
+            if get(field) is None:
+                raise _Reject("missing_field", f"required field {field} is missing or null")
+    _bounded_string(event_id, "eventId", MAX_EVENT_ID_CHARS)
+    _bounded_string(name, "name", MAX_NAME_CHARS)
+    user_id, anonymous_id, session_id = get("userId"), get("anonymousId"), get("sessionId")
+    channel = get("channel")
+    for field, value in (
+        ("userId", user_id),
+        ("anonymousId", anonymous_id),
+        ("sessionId", session_id),
+        ("channel", channel),
+    ):
+        if value is not None and value.__class__ is not str:
+            _optional_string(value, field)
     _check_objects(event)
-    occurred_at = _parse_timestamp(event["timestamp"], now)
+    occurred_at = _parse_timestamp(timestamp, now)
     if channel is None:
         channel = default_channel(name)
     elif channel not in CHANNELS:
@@ -212,15 +213,7 @@ def _judge(stream_id: str, raw: bytes, now: datetime) -> ValidEvent:
             "unknown_channel", f"channel {channel[:40]!r} is not one of web, whatsapp, ai"
         )
     return ValidEvent(
-        stream_id=stream_id,
-        event_id=event_id,
-        event_name=name,
-        channel=channel,
-        occurred_at=occurred_at,
-        user_id=user_id,
-        anonymous_id=anonymous_id,
-        session_id=session_id,
-        payload=raw,
+        event_id, name, channel, occurred_at, user_id, anonymous_id, session_id, raw, stream_id
     )
 
 
