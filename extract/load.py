@@ -204,6 +204,9 @@ class BatchWriter:
             load_id = int(cursor.fetchone()[0])
             existing: dict[str, str] = {}
             if first_copies:
+                # Always probe through the primary key: on a mid-sized table the planner
+                # would pick a (parallel) scan of the whole table for every batch.
+                cursor.execute("set local enable_seqscan = off")
                 cursor.execute(_EXISTING, (_text_array(first_copies),))
                 existing = dict(cursor.fetchall())
             new_events = [e for e in first_copies.values() if e.event_id not in existing]
