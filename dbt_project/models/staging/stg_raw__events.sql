@@ -7,15 +7,20 @@ source as (
 renamed as (
     select
         event_id,
-        session_id,
-        user_id,
-        anonymous_id,
+        nullif(trim(session_id), '') as session_id,
+        nullif(trim(user_id), '') as user_id,
+        nullif(trim(anonymous_id), '') as anonymous_id,
         event_name,
         channel,
+        nullif(payload -> 'properties' ->> 'path', '') as page_path,
+        payload -> 'properties' ->> 'title' as page_title,
+        nullif(payload -> 'properties' ->> 'referrer', '') as referrer,
+        upper(nullif(payload -> 'context' ->> 'country', '')) as country_code,
+        nullif(payload -> 'context' ->> 'city', '') as city,
+        nullif(payload -> 'context' ->> 'locale', '') as locale,
         -- Personal data stays in raw: the WhatsApp phone number and identify traits are
         -- left out here and reach marts only as pseudonymous keys.
         coalesce(payload -> 'properties', '{}'::jsonb) - 'contact' as properties,
-        coalesce(payload -> 'context', '{}'::jsonb) as context,
         occurred_at,
         received_at,
         loaded_at,

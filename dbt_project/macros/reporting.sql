@@ -1,0 +1,23 @@
+{#
+    The reporting time zone (ANALYTICS_TIMEZONE, CONTRACT.md section 2): every *_date,
+    hour_of_day and day_of_week in the marts is computed in it.
+#}
+{% macro reporting_tz() -%}
+    '{{ env_var("ANALYTICS_TIMEZONE", "UTC") }}'
+{%- endmacro %}
+
+{% macro local_date(column) -%}
+    ({{ column }} at time zone {{ reporting_tz() }})::date
+{%- endmacro %}
+
+{% macro local_hour(column) -%}
+    extract(hour from {{ column }} at time zone {{ reporting_tz() }})::integer
+{%- endmacro %}
+
+{% macro local_isodow(column) -%}
+    extract(isodow from {{ column }} at time zone {{ reporting_tz() }})::integer
+{%- endmacro %}
+
+{% macro seconds_between(later, earlier) -%}
+    extract(epoch from ({{ later }} - {{ earlier }}))::numeric
+{%- endmacro %}

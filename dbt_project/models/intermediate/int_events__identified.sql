@@ -1,0 +1,101 @@
+-- One row per accepted event, with the person it belongs to (METRICS.md, People).
+with
+
+events as (
+    select * from {{ ref('stg_raw__events') }}
+),
+
+enrichment as (
+    select * from {{ ref('stg_raw__event_enrichment') }}
+),
+
+identify_calls as (
+    select
+        events.event_id,
+        events.anonymous_id,
+        events.user_id,
+        enrichment.phone_key,
+        events.occurred_at
+    from events
+    left join enrichment on events.event_id = enrichment.event_id
+    where events.event_name = 'identify' and events.user_id is not null
+),
+
+-- An identify links its anonymousId to its userId for past and future events; when one
+-- anonymousId was identified as several users, the first identify wins.
+stitched_anonymous_ids as (
+    select distinct on (anonymous_id)
+        anonymous_id,
+        user_id
+    from identify_calls
+    where anonymous_id is not null
+    order by anonymous_id asc, occurred_at asc, event_id asc
+),
+
+-- A WhatsApp contact whose phone equals an identified user's traits.phone is that user.
+users_by_phone as (
+    select distinct on (phone_key)
+        phone_key,
+        user_id
+    from identify_calls
+    where phone_key is not null
+    order by phone_key asc, occurred_at asc, event_id asc
+),
+
+resolved as (
+    select
+        events.event_id,
+        events.session_id as client_session_id,
+        events.anonymous_id,
+        enrichment.contact_key,
+        coalesce(
+            events.user_id, stitched_anonymous_ids.user_id, users_by_phone.user_id
+        ) as user_id,
+        events.event_name,
+        events.channel,
+        events.page_path,
+        events.page_title,
+        events.referrer,
+        coalesce(enrichment.device_type, 'unknown') as device_type,
+        coalesce(enrichment.browser, 'unknown') as browser,
+        coalesce(enrichment.os, 'unknown') as os,
+        events.country_code,
+        enrichment.contact_country_code,
+        events.city,
+        events.properties,
+        events.occurred_at,
+        events.load_id
+    from events
+    left join enrichment on events.event_id = enrichment.event_id
+    left join stitched_anonymous_ids
+        on events.anonymous_id = stitched_anonymous_ids.anonymous_id
+    left join users_by_phone on enrichment.contact_key = users_by_phone.phone_key
+),
+
+final as (
+    select
+        event_id,
+        client_session_id,
+        coalesce(user_id, anonymous_id, contact_key) as user_key,
+        user_id,
+        anonymous_id,
+        contact_key,
+        event_name,
+        channel,
+        page_path,
+        page_title,
+        referrer,
+        device_type,
+        browser,
+        os,
+        country_code,
+        contact_country_code,
+        city,
+        properties,
+        user_id is not null as is_identified,
+        occurred_at,
+        load_id
+    from resolved
+)
+
+select * from final

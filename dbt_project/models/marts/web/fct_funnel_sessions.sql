@@ -1,0 +1,54 @@
+-- One row per session and journey whose first funnel step the session reached: how far it
+-- got, so BI tools can count funnels for any date range or segment.
+with
+
+steps_reached as (
+    select * from {{ ref('int_funnel_sessions__steps') }}
+),
+
+sessions as (
+    select * from {{ ref('int_web_sessions') }}
+),
+
+journey_lengths as (
+    select
+        journey,
+        max(step_number) as step_count
+    from {{ ref('funnel_steps') }}
+    group by journey
+),
+
+per_session as (
+    select
+        session_id,
+        journey,
+        max(step_number) as last_step_reached,
+        min(reached_at) as first_step_at,
+        max(reached_at) as last_step_at
+    from steps_reached
+    group by session_id, journey
+),
+
+final as (
+    select
+        per_session.session_id,
+        per_session.journey,
+        sessions.user_key,
+        sessions.device_type,
+        sessions.browser,
+        sessions.os,
+        sessions.country,
+        per_session.last_step_reached,
+        journey_lengths.step_count,
+        {{ seconds_between('per_session.last_step_at', 'per_session.first_step_at') }}
+            as seconds_first_to_last_step,
+        per_session.last_step_reached = journey_lengths.step_count as is_completed,
+        per_session.first_step_at,
+        per_session.last_step_at,
+        sessions.started_date
+    from per_session
+    inner join sessions on per_session.session_id = sessions.session_id
+    inner join journey_lengths on per_session.journey = journey_lengths.journey
+)
+
+select * from final

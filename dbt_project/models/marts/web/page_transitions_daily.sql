@@ -1,0 +1,19 @@
+-- One row per day, page and the page viewed next in the same session: the flow chart.
+with
+
+page_views as (
+    select * from {{ ref('fct_page_views') }}
+),
+
+final as (
+    select
+        viewed_date as activity_date,
+        path as from_path,
+        next_path as to_path,
+        count(*) as transitions
+    from page_views
+    where next_path is not null
+    group by viewed_date, path, next_path
+)
+
+select * from final
