@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import psycopg
 import pytest
@@ -40,9 +43,9 @@ def _admin_url(settings: Settings) -> str:
     return with_database(settings.database_url, "postgres")
 
 
-@pytest.fixture()
-def settings(base_settings: Settings) -> Iterator[Settings]:
-    """Settings pointing at a new, empty database and a new stream key."""
+@contextmanager
+def fresh_warehouse(base_settings: Settings) -> Iterator[Settings]:
+    """Settings pointing at a new, empty database and a new stream key; both removed after."""
     suffix = uuid.uuid4().hex[:12]
     dbname = f"test_{suffix}"
     with psycopg.connect(_admin_url(base_settings), autocommit=True) as admin:
@@ -51,10 +54,39 @@ def settings(base_settings: Settings) -> Iterator[Settings]:
         database_url=with_database(base_settings.database_url, dbname),
         stream=f"test:{suffix}",
     )
-    yield test_settings
-    redis.Redis.from_url(base_settings.redis_url).delete(test_settings.stream)
-    with psycopg.connect(_admin_url(base_settings), autocommit=True) as admin:
-        admin.execute(f'drop database if exists "{dbname}" with (force)')
+    try:
+        yield test_settings
+    finally:
+        redis.Redis.from_url(base_settings.redis_url).delete(test_settings.stream)
+        with psycopg.connect(_admin_url(base_settings), autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{dbname}" with (force)')
+
+
+@pytest.fixture()
+def settings(base_settings: Settings) -> Iterator[Settings]:
+    """Settings pointing at a new, empty database and a new stream key."""
+    with fresh_warehouse(base_settings) as test_settings:
+        yield test_settings
+
+
+class DemoWarehouse(NamedTuple):
+    settings: Settings
+    truth: dict
+    refresh: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(base_settings: Settings, tmp_path_factory) -> Iterator[DemoWarehouse]:
+    """`make demo`'s path once for the session: the demo week generated, then refreshed."""
+    with fresh_warehouse(base_settings) as demo_settings:
+        truth_file = tmp_path_factory.mktemp("demo") / "truth.json"
+        generated = run_cli(
+            demo_settings, "generate", "--days", "7", "--seed", "42",
+            "--truth-file", str(truth_file),
+        )  # fmt: skip
+        assert generated.returncode == 0, generated.stderr
+        refreshed = run_cli(demo_settings, "refresh")
+        yield DemoWarehouse(demo_settings, json.loads(truth_file.read_text())["truth"], refreshed)
 
 
 @pytest.fixture()

@@ -2,41 +2,31 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import psycopg
 
 from extract.config import Settings
-from tests.conftest import run_cli
+from tests.conftest import DemoWarehouse, run_cli
 
 
 def test_demo_week_lands_exactly_what_the_generator_produced(
-    settings: Settings, db: psycopg.Connection, tmp_path: Path
+    demo_warehouse: DemoWarehouse,
 ) -> None:
-    truth_file = tmp_path / "truth.json"
-    generated = run_cli(
-        settings, "generate", "--days", "7", "--seed", "42", "--truth-file", str(truth_file)
-    )
-    assert generated.returncode == 0, generated.stderr
-    truth = json.loads(truth_file.read_text())["truth"]
-
-    refreshed = run_cli(settings, "refresh")
-
+    settings, truth, refreshed = demo_warehouse
     assert refreshed.returncode == 0, refreshed.stdout[-3000:] + refreshed.stderr[-3000:]
     assert "refresh succeeded" in refreshed.stdout
-    loaded = db.execute("select count(*) from raw.events").fetchone()[0]
-    assert loaded == truth["accepted_events"]
-    staged = db.execute("select count(*) from staging.stg_raw__events").fetchone()[0]
-    assert staged == truth["accepted_events"]
-    reasons = dict(db.execute("select reason, count(*) from raw.rejected_events group by 1"))
-    assert reasons == {k: v for k, v in truth["rejected_by_reason"].items() if v}
-    by_name = dict(db.execute("select event_name, count(*) from raw.events group by 1"))
-    assert by_name == {k: v for k, v in truth["events_by_name"].items() if v}
-    audit = db.execute(
-        "select sum(entries), sum(duplicates), sum(replayed) from raw.load_audit"
-    ).fetchone()
-    assert audit == (truth["entries_pushed"], truth["duplicate_deliveries"], 0)
+    with psycopg.connect(settings.database_url) as db:
+        loaded = db.execute("select count(*) from raw.events").fetchone()[0]
+        assert loaded == truth["accepted_events"]
+        staged = db.execute("select count(*) from staging.stg_raw__events").fetchone()[0]
+        assert staged == truth["accepted_events"]
+        reasons = dict(db.execute("select reason, count(*) from raw.rejected_events group by 1"))
+        assert reasons == {k: v for k, v in truth["rejected_by_reason"].items() if v}
+        by_name = dict(db.execute("select event_name, count(*) from raw.events group by 1"))
+        assert by_name == {k: v for k, v in truth["events_by_name"].items() if v}
+        audit = db.execute(
+            "select sum(entries), sum(duplicates), sum(replayed) from raw.load_audit"
+        ).fetchone()
+        assert audit == (truth["entries_pushed"], truth["duplicate_deliveries"], 0)
 
     # The run is Dagster's own, recorded in its PostgreSQL storage like a scheduled one.
     run_id = refreshed.stdout.strip().splitlines()[-1].split("run ")[-1].rstrip(")")
@@ -46,9 +36,20 @@ def test_demo_week_lands_exactly_what_the_generator_produced(
         ).fetchone()
     assert status == ("SUCCESS",)
 
+
+def test_a_second_refresh_with_nothing_new_changes_nothing(
+    settings: Settings, db: psycopg.Connection
+) -> None:
+    generated = run_cli(settings, "generate", "--days", "1", "--seed", "7", "--scale", "0.2")
+    assert generated.returncode == 0, generated.stderr
+    first = run_cli(settings, "refresh")
+    assert first.returncode == 0, first.stderr[-2000:]
+    counts = db.execute("select count(*) from raw.events").fetchone()[0]
+
     again = run_cli(settings, "refresh")
+
     assert again.returncode == 0, again.stderr[-2000:]
-    assert db.execute("select count(*) from raw.events").fetchone()[0] == loaded
+    assert db.execute("select count(*) from raw.events").fetchone()[0] == counts
 
 
 def test_refresh_with_redis_unreachable_fails_in_one_clear_line(

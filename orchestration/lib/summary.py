@@ -30,6 +30,32 @@ def warehouse_counts(conn: psycopg.Connection) -> list[tuple[str, str, int]]:
     return counts
 
 
+def _headline(settings: Settings) -> list[str]:
+    """A few figures from the marts, as the dashboards show them."""
+    lines: list[str] = []
+    with psycopg.connect(settings.database_url, connect_timeout=10) as conn:
+        overview = conn.execute(
+            """
+            select min(activity_date), max(activity_date), sum(sessions),
+                   sum(converted_sessions)::numeric / nullif(sum(sessions), 0),
+                   sum(bounced_sessions)::numeric / nullif(sum(sessions), 0)
+            from marts.overview_daily
+            """
+        ).fetchone()
+        if overview and overview[2]:
+            first, last, sessions, completion, bounce = overview
+            lines.append(
+                f"web {first} to {last}: {sessions:,} sessions, completion rate "
+                f"{completion:.1%}, bounce rate {bounce:.1%}"
+            )
+        funnels = conn.execute(
+            "select journey, string_agg(sessions::text, ' > ' order by step_number)"
+            " from marts.funnel_steps group by journey order by journey"
+        ).fetchall()
+        lines.extend(f"funnel {journey}: {steps}" for journey, steps in funnels)
+    return lines
+
+
 def print_summary(settings: Settings) -> None:
     with psycopg.connect(settings.database_url, connect_timeout=10) as conn:
         counts = warehouse_counts(conn)
@@ -45,6 +71,7 @@ def print_summary(settings: Settings) -> None:
             if any(s == "raw" and n == "load_audit" for s, n, _ in counts)
             else None
         )
+    headline = _headline(settings) if any(s == "marts" for s, _, _ in counts) else []
     print(f"warehouse {redact(settings.database_url)}")
     print(f"{'table':<45} {'rows':>12}")
     for schema, name, rows in counts:
@@ -53,6 +80,8 @@ def print_summary(settings: Settings) -> None:
         print("rejected entries by reason: " + ", ".join(f"{r} {n:,}" for r, n in rejected))
     if last_load:
         print(f"last extract batch committed at {last_load:%Y-%m-%d %H:%M:%S %Z}")
+    for line in headline:
+        print(line)
     target = settings.postgres
     print()
     print("next:")
