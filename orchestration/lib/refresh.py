@@ -15,6 +15,7 @@ import dagster as dg
 from extract.config import Settings
 
 EXTRACT_ASSET = dg.AssetKey(["raw", "events"])
+ENRICHMENT_ASSET = dg.AssetKey(["raw", "event_enrichment"])
 
 
 @dataclass
@@ -33,7 +34,10 @@ class StepReport:
 def _run_config(full_refresh: bool) -> dict:
     config: dict = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     if full_refresh:
-        config["ops"] = {"dbt_models": {"config": {"full_refresh": True}}}
+        config["ops"] = {
+            "dbt_models": {"config": {"full_refresh": True}},
+            "raw__event_enrichment": {"config": {"full": True}},
+        }
     return config
 
 
@@ -58,6 +62,8 @@ def _collect(result: dg.ExecuteInProcessResult) -> dict[str, StepReport]:
             if materialization.asset_key == EXTRACT_ASSET:
                 step.rows_in = int(metadata.get("entries_read", 0))
                 step.rows_out = int(metadata.get("loaded", 0))
+            elif materialization.asset_key == ENRICHMENT_ASSET:
+                step.rows_in = step.rows_out = int(metadata.get("events_enriched", 0))
             elif "dagster/row_count" in metadata:
                 step.rows_out = (step.rows_out or 0) + int(metadata["dagster/row_count"])
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:

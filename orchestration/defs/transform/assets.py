@@ -28,4 +28,27 @@ def dbt_models(
     # dbt's profile reads the warehouse coordinates derived from ANALYTICS_DATABASE_URL.
     os.environ.update(analytics.get().environ())
     args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
-    yield from dbt.cli(args, context=context).stream().fetch_row_counts()
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    yield from invocation.stream().fetch_row_counts()
+    if not invocation.is_successful():
+        raise DbtBuildError(_failures(invocation.get_artifact("run_results.json")))
+
+
+class DbtBuildError(RuntimeError):
+    """dbt build failed; the message names the failed nodes and dbt's own first line."""
+
+
+_FAILED = {"error", "fail", "runtime error"}
+
+
+def _failures(run_results: dict) -> str:
+    failed = [
+        f"{result['unique_id'].split('.')[-1]} ({result['status']}: "
+        f"{(result.get('message') or '').strip().splitlines()[0] if result.get('message') else ''})"
+        for result in run_results.get("results", [])
+        if result.get("status") in _FAILED
+    ]
+    if not failed:
+        return "dbt build failed before running any node; see the run's dbt log"
+    shown = "; ".join(failed[:3]) + (f"; and {len(failed) - 3} more" if len(failed) > 3 else "")
+    return f"dbt build failed: {shown}"
