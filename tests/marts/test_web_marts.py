@@ -106,6 +106,20 @@ def test_overview_daily_adds_up_to_the_sessions(marts, web) -> None:
         assert total == web["sessions"], segment
 
 
+def test_personal_data_of_identified_users_is_only_in_marts_pii(marts, web) -> None:
+    assert one(marts, "select count(*) from marts_pii.dim_user_traits") == one(
+        marts,
+        "select count(distinct user_id) from raw.events"
+        " where event_name = 'identify' and payload ? 'traits'",
+    )
+    joined = one(
+        marts,
+        "select count(*) from marts_pii.dim_user_traits as traits"
+        " inner join marts.dim_users as users using (user_key)",
+    )
+    assert joined == one(marts, "select count(*) from marts_pii.dim_user_traits")
+
+
 def test_cross_channel_people_are_one_user(marts, demo_warehouse: DemoWarehouse) -> None:
     truth = demo_warehouse.truth["whatsapp"]
     cross = one(marts, "select count(*) from marts.dim_users where is_cross_channel")

@@ -28,6 +28,7 @@ EXPECTED_ASSET_KEYS = [
     "marts/page_stats_daily",
     "marts/page_transitions_daily",
     "marts/session_duration_histogram_daily",
+    "marts_pii/dim_user_traits",
     "raw/event_enrichment",
     "raw/events",
     "staging/funnel_steps",
