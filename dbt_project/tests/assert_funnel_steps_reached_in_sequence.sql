@@ -1,0 +1,30 @@
+-- A session reaches step k of a journey only when it reached step k-1, no earlier than that
+-- step (METRICS.md, Funnels). Fails with the steps reached out of sequence.
+with
+
+steps_reached as (
+    select * from {{ ref('int_funnel_sessions__steps') }}
+),
+
+final as (
+    select
+        steps_reached.session_id,
+        steps_reached.journey,
+        steps_reached.step_number,
+        steps_reached.reached_at,
+        previous_steps.reached_at as previous_step_reached_at
+    from steps_reached
+    left join steps_reached as previous_steps
+        on
+            steps_reached.session_id = previous_steps.session_id
+            and steps_reached.journey = previous_steps.journey
+            and steps_reached.step_number - 1 = previous_steps.step_number
+    where
+        steps_reached.step_number > 1
+        and (
+            previous_steps.session_id is null
+            or previous_steps.reached_at > steps_reached.reached_at
+        )
+)
+
+select * from final

@@ -1,0 +1,50 @@
+-- A session's page_view_count, entry_page and exit_page agree with its rows in
+-- fct_page_views (count, is_entry and is_exit). Fails with the sessions that disagree.
+with
+
+fct_sessions as (
+    select * from {{ ref('fct_sessions') }}
+),
+
+fct_page_views as (
+    select * from {{ ref('fct_page_views') }}
+),
+
+page_views_by_session as (
+    select
+        session_id,
+        count(*) as page_views,
+        count(*) filter (where is_entry) as entries,
+        count(*) filter (where is_exit) as exits,
+        max(path) filter (where is_entry) as entry_path,
+        max(path) filter (where is_exit) as exit_path
+    from fct_page_views
+    group by session_id
+),
+
+final as (
+    select
+        fct_sessions.session_id,
+        fct_sessions.page_view_count,
+        page_views_by_session.page_views,
+        fct_sessions.entry_page,
+        page_views_by_session.entry_path,
+        fct_sessions.exit_page,
+        page_views_by_session.exit_path
+    from fct_sessions
+    left join page_views_by_session
+        on fct_sessions.session_id = page_views_by_session.session_id
+    where
+        fct_sessions.page_view_count <> coalesce(page_views_by_session.page_views, 0)
+        or (
+            fct_sessions.page_view_count > 0
+            and (
+                page_views_by_session.entries <> 1
+                or page_views_by_session.exits <> 1
+                or fct_sessions.entry_page is distinct from page_views_by_session.entry_path
+                or fct_sessions.exit_page is distinct from page_views_by_session.exit_path
+            )
+        )
+)
+
+select * from final
