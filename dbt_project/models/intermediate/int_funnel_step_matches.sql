@@ -1,6 +1,7 @@
 {{ config(indexes=[{'columns': ['session_id', 'journey', 'step_number', 'occurred_at']}]) }}
--- One row per web event that matches a funnel step (dbt_project/seeds/funnel_steps.csv):
--- its event name, and its page path when the step sets a pattern.
+-- One row per web event and funnel step it matches (dbt_project/seeds/funnel_steps.csv):
+-- its event name, its page path when the step sets a pattern, and for session.converted
+-- the journey the conversion names.
 with
 
 funnel_steps as (
@@ -25,6 +26,12 @@ final as (
             and (
                 coalesce(funnel_steps.path_pattern, '') = ''
                 or session_events.page_path like funnel_steps.path_pattern
+            )
+            -- a conversion counts for the journey it names (properties.journey), if any
+            and (
+                session_events.event_name <> 'session.converted'
+                or coalesce(session_events.properties ->> 'journey', funnel_steps.journey)
+                = funnel_steps.journey
             )
 )
 

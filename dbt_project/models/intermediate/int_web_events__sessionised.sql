@@ -112,7 +112,7 @@ capped_event_starts as (
     group by long_group_events.event_id
 ),
 
-sessionised as (
+sessionised_events as (
     select
         grouped.*,
         coalesce(
@@ -129,21 +129,26 @@ sessionised as (
     left join capped_event_starts on grouped.event_id = capped_event_starts.event_id
 ),
 
+sessionised as (
+    select
+        *,
+        first_value(event_id) over (
+            partition by partition_key, session_started_at order by occurred_at, event_id
+        ) as first_event_id
+    from sessionised_events
+),
+
 final as (
     select
         event_id,
         -- Stable keys: the client's sessionId (suffixed when the cap cuts it); otherwise a
-        -- hash of the person and the session's first event time.
+        -- hash of the session's first event, which identity stitching does not change.
         case
             when client_session_id is not null and not is_cut_by_cap then client_session_id
             when client_session_id is not null
                 then client_session_id || '~'
                 || (extract(epoch from session_started_at) * 1000)::bigint::text
-            else
-                'ses_' || md5(
-                    partition_key || '|'
-                    || (extract(epoch from session_started_at) * 1000)::bigint::text
-                )
+            else 'ses_' || md5(first_event_id)
         end as session_id,
         client_session_id,
         user_key,

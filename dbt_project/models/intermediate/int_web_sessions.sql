@@ -12,7 +12,7 @@ sessions as (
         (array_agg(user_key order by occurred_at desc, event_id desc)
             filter (where user_key is not null))[1] as user_key,
         (array_agg(user_id order by occurred_at desc, event_id desc)
-            filter (where user_id is not null))[1] as user_id,
+            filter (where user_key is not null))[1] as user_id,
         (array_agg(page_path order by occurred_at, event_id)
             filter (where event_name = 'page_view'))[1] as entry_page,
         (array_agg(page_path order by occurred_at desc, event_id desc)

@@ -10,7 +10,7 @@ final as (
     select
         {{ local_date('occurred_at') }} as activity_date,
         coalesce(properties ->> 'errorType', 'unknown') as error_type,
-        coalesce(page_path, properties ->> 'path', 'unknown') as path,
+        coalesce(page_path, nullif(properties ->> 'path', ''), 'unknown') as path,
         count(*) as errors,
         count(distinct session_id) as sessions
     from session_events
