@@ -23,7 +23,8 @@ gaps as (
         *,
         case
             when lag(occurred_at) over by_partition is null then 1
-            when client_session_id is null
+            when
+                client_session_id is null
                 and occurred_at - lag(occurred_at) over by_partition
                 >= interval '{{ var("session_timeout_minutes") }} minutes'
                 then 1
@@ -146,8 +147,9 @@ final as (
         case
             when client_session_id is not null and not is_cut_by_cap then client_session_id
             when client_session_id is not null
-                then client_session_id || '~'
-                || (extract(epoch from session_started_at) * 1000)::bigint::text
+                then
+                    client_session_id || '~'
+                    || (extract(epoch from session_started_at) * 1000)::bigint::text
             else 'ses_' || md5(first_event_id)
         end as session_id,
         client_session_id,

@@ -9,24 +9,51 @@ sessions as (
     select
         session_id,
         -- Stitching gives every event of a session the same person; the latest known wins.
-        (array_agg(user_key order by occurred_at desc, event_id desc)
-            filter (where user_key is not null))[1] as user_key,
-        (array_agg(user_id order by occurred_at desc, event_id desc)
-            filter (where user_key is not null))[1] as user_id,
-        (array_agg(page_path order by occurred_at, event_id)
-            filter (where event_name = 'page_view'))[1] as entry_page,
-        (array_agg(page_path order by occurred_at desc, event_id desc)
-            filter (where event_name = 'page_view'))[1] as exit_page,
-        (array_agg(device_type order by occurred_at, event_id)
-            filter (where device_type <> 'unknown'))[1] as device_type,
-        (array_agg(browser order by occurred_at, event_id)
-            filter (where browser <> 'unknown'))[1] as browser,
-        (array_agg(os order by occurred_at, event_id)
-            filter (where os <> 'unknown'))[1] as os,
-        (array_agg(country_code order by occurred_at, event_id)
-            filter (where country_code is not null))[1] as country_code,
-        (array_agg(properties ->> 'journey' order by occurred_at, event_id)
-            filter (where event_name = 'session.converted'))[1] as converted_journey,
+        (
+            array_agg(user_key order by occurred_at desc, event_id desc)
+            filter (where user_key is not null)
+        )[1
+        ] as user_key,
+        (
+            array_agg(user_id order by occurred_at desc, event_id desc)
+            filter (where user_key is not null)
+        )[1
+        ] as user_id,
+        (
+            array_agg(page_path order by occurred_at, event_id)
+            filter (where event_name = 'page_view')
+        )[1
+        ] as entry_page,
+        (
+            array_agg(page_path order by occurred_at desc, event_id desc)
+            filter (where event_name = 'page_view')
+        )[1
+        ] as exit_page,
+        (
+            array_agg(device_type order by occurred_at, event_id)
+            filter (where device_type <> 'unknown')
+        )[1
+        ] as device_type,
+        (
+            array_agg(browser order by occurred_at, event_id)
+            filter (where browser <> 'unknown')
+        )[1
+        ] as browser,
+        (
+            array_agg(os order by occurred_at, event_id)
+            filter (where os <> 'unknown')
+        )[1
+        ] as os,
+        (
+            array_agg(country_code order by occurred_at, event_id)
+            filter (where country_code is not null)
+        )[1
+        ] as country_code,
+        (
+            array_agg(properties ->> 'journey' order by occurred_at, event_id)
+            filter (where event_name = 'session.converted')
+        )[1
+        ] as converted_journey,
         count(*) as event_count,
         count(*) filter (where event_name = 'page_view') as page_view_count,
         count(*) filter (

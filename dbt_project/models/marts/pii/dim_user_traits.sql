@@ -27,7 +27,8 @@ latest as (
         identify_calls.occurred_at as identified_at
     from identify_calls
     left join enrichment on identify_calls.event_id = enrichment.event_id
-    order by identify_calls.user_id asc, identify_calls.occurred_at desc, identify_calls.event_id desc
+    order by
+        identify_calls.user_id asc, identify_calls.occurred_at desc, identify_calls.event_id desc
 ),
 
 final as (

@@ -32,7 +32,7 @@ event_days as (
         count(distinct user_id) filter (where channel = 'web') as identified_users,
         count(*) filter (where event_name = 'page_view') as page_views
     from events
-    group by 1
+    group by {{ local_date('occurred_at') }}
 ),
 
 final as (
