@@ -9,17 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-REJECTION_REASONS = (
-    "not_json",
-    "not_object",
-    "missing_field",
-    "wrong_type",
-    "bad_timestamp",
-    "future_timestamp",
-    "nul_character",
-    "too_large",
-    "unknown_channel",
-)
+from extract.validate import REASONS
+
+# The rejection reasons of CONTRACT.md section 3, in the contract's order: names only, no
+# validation logic is shared with the pipeline.
+REJECTION_REASONS = REASONS
 CHANNELS = ("web", "whatsapp", "ai")
 DEVICE_TYPES = ("mobile", "desktop", "tablet", "unknown")
 JOURNEY_NAMES = ("MRI", "TOT", "NIL")
