@@ -25,9 +25,9 @@ import queue
 import socket
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 
 import psycopg
@@ -133,6 +133,17 @@ insert into raw.load_audit (
 """
 
 
+def probe_existing(cursor: psycopg.Cursor, event_ids: list[str]) -> dict[str, str]:
+    """Which of these eventIds raw.events holds, with the stream id of the loaded copy."""
+    if not event_ids:
+        return {}
+    # Always through the primary key: on a mid-sized table the planner would pick a
+    # (parallel) scan of the whole table for every batch.
+    cursor.execute("set local enable_seqscan = off")
+    cursor.execute(_EXISTING, (_text_array(event_ids),))
+    return dict(cursor.fetchall())
+
+
 def _text_array(values: Iterable[str]) -> str:
     """A PostgreSQL text[] literal (cheaper to build than binding a Python list)."""
     quoted = (v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
@@ -161,6 +172,16 @@ class PreparedBatch:
     rejected: list[Rejection]
     started_at: datetime
     claimed: bool = False
+    # eventIds of the batch already in raw.events when the reader looked, with the stream id
+    # of their loaded copy; None when nobody looked ahead (then the writer looks itself).
+    probed: dict[str, str] | None = None
+
+    def first_copies(self) -> dict[str, ValidEvent]:
+        """The earliest stream entry of each eventId within the batch."""
+        first: dict[str, ValidEvent] = {}
+        for event in self.valid:
+            first.setdefault(event.event_id, event)
+        return first
 
 
 def prepare_batch(entries: list[StreamEntry], *, claimed: bool = False) -> PreparedBatch:
@@ -187,31 +208,21 @@ class BatchWriter:
         self.conn = conn
         self.stream = stream
         self.consumer = consumer
+        # eventIds this writer committed lately: enough to cover every batch read ahead.
+        self._recent: deque[dict[str, str]] = deque(maxlen=_PREFETCH_DEPTH + 2)
 
     def write(self, batch: PreparedBatch) -> BatchOutcome:
         valid, rejected = batch.valid, batch.rejected
-        first_copies: dict[str, ValidEvent] = {}
-        for event in valid:  # the earliest stream entry of an eventId within the batch
-            first_copies.setdefault(event.event_id, event)
+        first_copies = batch.first_copies()
         with self.conn.transaction(), self.conn.cursor() as cursor:
             # From here to the commit, batches of concurrent extracts go one at a time, so
-            # load_ids commit in increasing order (downstream reads "new" by load_id) and
-            # no other batch can load an eventId between our probe and our copy.
+            # load_ids commit in increasing order (downstream reads "new" by load_id).
             cursor.execute("select pg_advisory_xact_lock(%s)", (LOAD_ORDER_LOCK_KEY,))
             cursor.execute(
                 "select set_config('analytics.load_id', nextval('raw.load_id_seq')::text, true)"
             )
             load_id = int(cursor.fetchone()[0])
-            existing: dict[str, str] = {}
-            if first_copies:
-                # Always probe through the primary key: on a mid-sized table the planner
-                # would pick a (parallel) scan of the whole table for every batch.
-                cursor.execute("set local enable_seqscan = off")
-                cursor.execute(_EXISTING, (_text_array(first_copies),))
-                existing = dict(cursor.fetchall())
-            new_events = [e for e in first_copies.values() if e.event_id not in existing]
-            if new_events:
-                self._copy(cursor, new_events)
+            existing, new_events = self._load_new(cursor, batch, first_copies)
             # An entry whose own copy is already loaded came from a batch whose
             # acknowledgement was lost: a replay, not a duplicate.
             replayed_events = sum(1 for e in valid if existing.get(e.event_id) == e.stream_id)
@@ -239,7 +250,36 @@ class BatchWriter:
             )
             self._audit(cursor, batch, outcome)
             failpoint("before_commit")
+        self._recent.append({e.event_id: e.stream_id for e in new_events})
         return outcome
+
+    def _load_new(
+        self, cursor: psycopg.Cursor, batch: PreparedBatch, first_copies: dict[str, ValidEvent]
+    ) -> tuple[dict[str, str], list[ValidEvent]]:
+        """COPY the batch's eventIds not loaded yet; return those already there, and the new.
+
+        The reader thread looked ahead (``batch.probed``) while the previous batch was being
+        written; what this process committed since is remembered here. Only another extract
+        can have loaded one of our eventIds in between: the primary key then refuses the
+        COPY, and the batch looks again, under the lock, and copies what is left.
+        """
+        if batch.probed is not None:
+            existing = dict(batch.probed)
+            for recent in self._recent:
+                existing.update((i, recent[i]) for i in first_copies.keys() & recent.keys())
+            new_events = [e for e in first_copies.values() if e.event_id not in existing]
+            try:
+                with self.conn.transaction():  # a savepoint
+                    if new_events:
+                        self._copy(cursor, new_events)
+                return existing, new_events
+            except psycopg.errors.UniqueViolation:
+                log.info("extract: another extract loaded some of this batch; looking again")
+        existing = probe_existing(cursor, list(first_copies))
+        new_events = [e for e in first_copies.values() if e.event_id not in existing]
+        if new_events:
+            self._copy(cursor, new_events)
+        return existing, new_events
 
     @staticmethod
     def _copy(cursor: psycopg.Cursor, events: list[ValidEvent]) -> None:
@@ -415,11 +455,14 @@ def connect_postgres(settings: Settings) -> psycopg.Connection:
 _DONE = object()
 
 
-def _prefetch(reader: StreamReader, until: tuple[int, int]) -> Iterator[PreparedBatch]:
+def _prefetch(
+    reader: StreamReader, until: tuple[int, int], probe_conn: psycopg.Connection
+) -> Iterator[PreparedBatch]:
     """Read and validate the next batches in a thread while the current one is written.
 
     PostgreSQL's work and the Python work of reading and validating overlap (the GIL is
-    released while waiting on either server). Entries read ahead are delivered but not
+    released while waiting on either server); so does the look-up of which eventIds are
+    already loaded, on a connection of its own. Entries read ahead are delivered but not
     acknowledged, so a crash leaves them pending for the next run, as any other.
     """
     ready: queue.Queue = queue.Queue(maxsize=_PREFETCH_DEPTH)
@@ -436,7 +479,10 @@ def _prefetch(reader: StreamReader, until: tuple[int, int]) -> Iterator[Prepared
                 for entries in batches:
                     if stop.is_set():
                         return
-                    ready.put(prepare_batch(entries, claimed=claimed))
+                    batch = prepare_batch(entries, claimed=claimed)
+                    with probe_conn.transaction(), probe_conn.cursor() as cursor:
+                        probed = probe_existing(cursor, list(batch.first_copies()))
+                    ready.put(replace(batch, probed=probed))
             ready.put(_DONE)
         except BaseException as exc:  # handed to the writing thread, which re-raises it
             ready.put(exc)
@@ -466,7 +512,7 @@ def run_extract(
     client = connect_redis(settings)
     started = time.monotonic()
     result = ExtractResult(rejected_by_reason=dict.fromkeys(REASONS, 0))
-    with connect_postgres(settings) as conn:
+    with connect_postgres(settings) as conn, connect_postgres(settings) as probe_conn:
         ensure_raw_schema(conn)
         writer = BatchWriter(conn, settings.stream, options.consumer)
         reader = StreamReader(client, settings.stream, options)
@@ -480,7 +526,7 @@ def run_extract(
             *until,
         )
         last_report = time.monotonic()
-        for batch in _prefetch(reader, until):
+        for batch in _prefetch(reader, until, probe_conn):
             outcome = writer.write(batch)
             failpoint("after_commit")
             reader.ack(batch.entries)

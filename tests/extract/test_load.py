@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -291,3 +292,30 @@ def test_two_extracts_at_once_never_load_an_event_twice(
     committed = [row[1] for row in rows]
     assert committed == sorted(committed)
     assert_stream_settled(redis_client, settings.stream)
+
+
+def test_a_stale_look_ahead_falls_back_to_looking_under_the_lock(
+    settings: Settings, db: psycopg.Connection
+) -> None:
+    """Another extract loaded an eventId after this batch looked: nothing twice, none lost."""
+    from extract.load import BatchWriter, prepare_batch
+    from extract.schema import ensure_raw_schema
+
+    def entry(number: int, event_id: str) -> tuple[bytes, list[bytes]]:
+        event = {"eventId": event_id, "name": "click", "timestamp": BASE_TIME.isoformat()}
+        return (f"{number}-0".encode(), [b"event", json.dumps(event).encode()])
+
+    with psycopg.connect(settings.database_url) as conn:
+        ensure_raw_schema(conn)
+        writer = BatchWriter(conn, settings.stream, "a")
+        first = prepare_batch([entry(1, "shared"), entry(2, "only-a")])
+        writer.write(dataclasses.replace(first, probed={}))
+        # written by "another extract" after b looked: b's look-ahead says nothing exists
+        other = BatchWriter(conn, settings.stream, "b")
+        second = prepare_batch([entry(3, "shared"), entry(4, "only-b")])
+        outcome = other.write(dataclasses.replace(second, probed={}))
+
+    assert (outcome.loaded, outcome.duplicates, outcome.replayed) == (1, 1, 0)
+    assert sorted(loaded_ids(db)) == ["only-a", "only-b", "shared"]
+    kept = db.execute("select stream_id from raw.events where event_id = 'shared'").fetchone()
+    assert kept == ("1-0",)
