@@ -4,16 +4,17 @@ Delivery from the stream is at-least-once; the effect on PostgreSQL is exactly-o
 
 1. read a batch with ``XREADGROUP`` (first this consumer's own pending entries, then
    entries left pending by dead consumers via ``XAUTOCLAIM``, then new ones);
-2. validate each entry in Python (:mod:`extract.validate`);
-3. ``COPY`` the accepted rows into a temporary table, then ``insert ... on conflict
-   (event_id) do nothing`` into ``raw.events`` (the first copy of an ``eventId`` wins) and
-   ``insert ... on conflict (stream_id) do nothing`` into ``raw.rejected_events``;
+2. validate each entry in Python (:mod:`extract.validate`) and look up which of its
+   ``eventId``s are already loaded (steps 1-2 run a few batches ahead, in a thread);
+3. under the load-order lock, ``COPY`` only the new events into ``raw.events`` (the first
+   copy of an ``eventId`` wins) and ``insert ... on conflict (stream_id) do nothing`` the
+   rejected entries into ``raw.rejected_events``;
 4. record the batch in ``raw.load_audit`` and commit;
 5. only then ``XACK``; finally trim the stream below what every group has acknowledged.
 
 A crash before the commit replays the batch; a crash between commit and ``XACK`` replays
-it too, and the conflict clauses absorb the replay (counted as ``replayed``, not as
-duplicates).
+it too, and finds every event already loaded under its own stream id (counted as
+``replayed``, not as duplicates).
 """
 
 from __future__ import annotations
