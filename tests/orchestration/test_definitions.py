@@ -10,18 +10,22 @@ from orchestration.defs.schedules import REFRESH_JOB_NAME
 # The physical tables the pipeline owns, as Dagster asset keys. Renaming or adding one is a
 # change BI users see: update this list in the same commit.
 EXPECTED_ASSET_KEYS = [
+    "intermediate/int_conversations",
     "intermediate/int_events__identified",
     "intermediate/int_funnel_sessions__steps",
     "intermediate/int_funnel_step_matches",
     "intermediate/int_web_events__sessionised",
     "intermediate/int_web_sessions",
+    "intermediate/int_whatsapp_messages",
     "marts/activity_heatmap",
     "marts/app_errors_daily",
+    "marts/fct_conversations",
     "marts/dim_users",
     "marts/fct_events",
     "marts/fct_funnel_sessions",
     "marts/fct_page_views",
     "marts/fct_sessions",
+    "marts/fct_whatsapp_messages",
     "marts/funnel_steps",
     "marts/overview_daily",
     "marts/overview_daily_by_segment",

@@ -1,0 +1,89 @@
+-- One row per WhatsApp message (METRICS.md, WhatsApp messages): inbound `message.received`
+-- and outbound `message.sent`, each sent message paired with its delivery statuses. Statuses
+-- may arrive out of order and more than once: the earliest of each kind counts, read implies
+-- delivered, and nothing downgrades.
+with
+
+events as (
+    select * from {{ ref('int_events__identified') }}
+    where channel = 'whatsapp'
+),
+
+messages as (
+    select distinct on (properties ->> 'messageId')
+        properties ->> 'messageId' as message_id,
+        event_id,
+        contact_key,
+        contact_country_code,
+        case when event_name = 'message.received' then 'inbound' else 'outbound' end as direction,
+        case
+            when event_name = 'message.received' then 'contact'
+            else coalesce(properties ->> 'senderType', 'unknown')
+        end as sender_type,
+        nullif(properties ->> 'agentId', '') as agent_id,
+        nullif(properties ->> 'campaignId', '') as campaign_id,
+        occurred_at as sent_at
+    from events
+    where
+        event_name in ('message.received', 'message.sent')
+        and properties ->> 'messageId' is not null
+    order by properties ->> 'messageId', occurred_at, event_id
+),
+
+statuses as (
+    select
+        properties ->> 'messageId' as message_id,
+        min(occurred_at) filter (
+            where event_name in ('message.delivered', 'message.read')
+        ) as delivered_at,
+        min(occurred_at) filter (where event_name = 'message.read') as read_at,
+        min(occurred_at) filter (where event_name = 'message.failed') as failed_at
+    from events
+    where event_name in ('message.delivered', 'message.read', 'message.failed')
+    group by properties ->> 'messageId'
+),
+
+-- The contact's next inbound message after each message (at equal times inbound sorts
+-- first, so it never counts as a reply to an outbound message of the same instant).
+next_inbound as (
+    select
+        message_id,
+        min(case when direction = 'inbound' then sent_at end) over (
+            partition by contact_key
+            order by sent_at, direction, message_id
+            rows between 1 following and unbounded following
+        ) as next_inbound_at
+    from messages
+),
+
+final as (
+    select
+        messages.message_id,
+        messages.event_id,
+        messages.contact_key,
+        messages.contact_country_code,
+        messages.direction,
+        messages.sender_type,
+        messages.agent_id,
+        messages.campaign_id,
+        case when messages.direction = 'outbound' then statuses.delivered_at end as delivered_at,
+        case when messages.direction = 'outbound' then statuses.read_at end as read_at,
+        -- failed only when no delivery or read ever came
+        case
+            when messages.direction = 'outbound' and statuses.delivered_at is null
+                then statuses.failed_at
+        end as failed_at,
+        -- replied: the contact wrote within 24 hours after the sent message
+        case
+            when messages.direction = 'outbound'
+                then coalesce(
+                    next_inbound.next_inbound_at <= messages.sent_at + interval '24 hours', false
+                )
+        end as is_replied,
+        messages.sent_at
+    from messages
+    left join statuses on messages.message_id = statuses.message_id
+    left join next_inbound on messages.message_id = next_inbound.message_id
+)
+
+select * from final

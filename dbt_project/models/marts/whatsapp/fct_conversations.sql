@@ -1,0 +1,153 @@
+with
+
+conversations as (
+    select * from {{ ref('int_conversations') }}
+),
+
+events as (
+    select * from {{ ref('int_events__identified') }}
+    where channel = 'whatsapp' and contact_key is not null
+),
+
+messages as (
+    select * from {{ ref('int_whatsapp_messages') }}
+),
+
+spans as (
+    select
+        *,
+        coalesce(ended_at, 'infinity'::timestamptz) as span_end_at
+    from conversations
+),
+
+handoffs as (
+    select
+        spans.conversation_id,
+        min(events.occurred_at) as first_handoff_at,
+        (array_agg(events.properties ->> 'agentId' order by events.occurred_at desc))[1]
+            as last_handoff_agent_id,
+        count(*) as handoff_count
+    from spans
+    inner join events
+        on
+            spans.contact_key = events.contact_key
+            and events.event_name = 'agent.handoff'
+            and events.occurred_at between spans.started_at and spans.span_end_at
+    group by spans.conversation_id
+),
+
+agent_replies as (
+    select
+        handoffs.conversation_id,
+        min(messages.sent_at) as first_agent_message_at
+    from handoffs
+    inner join spans on handoffs.conversation_id = spans.conversation_id
+    inner join messages
+        on
+            spans.contact_key = messages.contact_key
+            and messages.sender_type = 'agent'
+            and handoffs.first_handoff_at < messages.sent_at
+            and spans.span_end_at >= messages.sent_at
+    group by handoffs.conversation_id
+),
+
+resolutions as (
+    select
+        event_id,
+        nullif(properties ->> 'agentId', '') as agent_id,
+        properties ->> 'durationMinutes' as reported_duration_minutes,
+        properties ->> 'messageCount' as reported_message_count,
+        nullif(properties ->> 'serviceName', '') as service_name,
+        nullif(properties ->> 'journey', '') as journey
+    from events
+    where event_name = 'chat.resolved'
+),
+
+-- A CSAT belongs to the latest conversation of its contact that started before it and
+-- ended no more than 24 hours earlier (or is still going).
+csat_candidates as (
+    select
+        events.event_id,
+        spans.conversation_id,
+        case
+            when events.properties ->> 'score' ~ '^[0-9]+$'
+                then (events.properties ->> 'score')::integer
+        end as score,
+        row_number() over (
+            partition by events.event_id order by spans.started_at desc
+        ) as candidate_rank,
+        events.occurred_at
+    from events
+    inner join spans
+        on
+            events.contact_key = spans.contact_key
+            and events.occurred_at >= spans.started_at
+            and (
+                spans.ended_at is null
+                or events.occurred_at <= spans.ended_at + interval '24 hours'
+            )
+    where events.event_name = 'csat.submitted'
+),
+
+csat as (
+    select distinct on (conversation_id)
+        conversation_id,
+        score,
+        occurred_at as csat_submitted_at
+    from csat_candidates
+    where candidate_rank = 1
+    order by conversation_id, occurred_at
+),
+
+countries as (
+    select distinct on (contact_key)
+        contact_key,
+        contact_country_code
+    from messages
+    where contact_country_code is not null
+    order by contact_key, sent_at
+),
+
+final as (
+    select
+        conversations.conversation_id,
+        conversations.contact_key,
+        coalesce(resolutions.agent_id, handoffs.last_handoff_agent_id) as agent_id,
+        conversations.status,
+        resolutions.service_name,
+        resolutions.journey,
+        coalesce(countries.contact_country_code, 'unknown') as country_code,
+        conversations.message_count,
+        conversations.inbound_count,
+        conversations.outbound_count,
+        coalesce(handoffs.handoff_count, 0) as handoff_count,
+        {{ seconds_between('conversations.first_response_at', 'conversations.started_at') }}
+            as first_response_seconds,
+        {{ seconds_between('agent_replies.first_agent_message_at', 'handoffs.first_handoff_at') }}
+            as agent_first_response_seconds,
+        case
+            when conversations.status = 'resolved'
+                then {{ seconds_between('conversations.ended_at', 'conversations.started_at') }}
+        end as resolution_seconds,
+        case
+            when resolutions.reported_duration_minutes ~ '^[0-9]+(\.[0-9]+)?$'
+                then resolutions.reported_duration_minutes::numeric
+        end as reported_duration_minutes,
+        csat.score as csat_score,
+        handoffs.conversation_id is not null as is_escalated,
+        conversations.started_at,
+        conversations.first_response_at,
+        handoffs.first_handoff_at,
+        conversations.last_message_at,
+        conversations.ended_at,
+        csat.csat_submitted_at,
+        {{ local_date('conversations.started_at') }} as started_date
+    from conversations
+    left join handoffs on conversations.conversation_id = handoffs.conversation_id
+    left join agent_replies on conversations.conversation_id = agent_replies.conversation_id
+    left join resolutions on conversations.resolution_event_id = resolutions.event_id
+    left join csat on conversations.conversation_id = csat.conversation_id
+    left join countries on conversations.contact_key = countries.contact_key
+)
+
+select * from final
