@@ -2,12 +2,13 @@
 
 Set ``ANALYTICS_FAILPOINTS`` to a comma-separated list of ``name`` or ``name=N`` (die on the
 N-th time the point is reached, default 1). The process then kills itself with SIGKILL at
-that point, exactly as an out-of-memory kill or a power cut would stop it. Unset (the
-normal case) this costs one dictionary lookup per batch.
+that point, exactly as an out-of-memory kill or a power cut would stop it. The variable is
+read once per process; unset (the normal case) a failpoint costs one dictionary lookup.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 
@@ -15,6 +16,7 @@ _ENV = "ANALYTICS_FAILPOINTS"
 _hits: dict[str, int] = {}
 
 
+@functools.cache
 def _armed() -> dict[str, int]:
     spec = os.environ.get(_ENV, "")
     armed: dict[str, int] = {}

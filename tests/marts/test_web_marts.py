@@ -17,14 +17,6 @@ from tests.conftest import DemoWarehouse
 
 
 @pytest.fixture(scope="module")
-def marts(demo_warehouse: DemoWarehouse):
-    assert demo_warehouse.refresh.returncode == 0, demo_warehouse.refresh.stderr[-3000:]
-    # autocommit: an open read transaction would hold locks that a dbt build waits on
-    with psycopg.connect(demo_warehouse.settings.database_url, autocommit=True) as conn:
-        yield conn
-
-
-@pytest.fixture(scope="module")
 def web(demo_warehouse: DemoWarehouse) -> dict:
     return demo_warehouse.truth["web"]
 

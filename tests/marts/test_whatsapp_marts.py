@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 
 from tests.conftest import DemoWarehouse
-
-
-@pytest.fixture(scope="module")
-def marts(demo_warehouse: DemoWarehouse):
-    assert demo_warehouse.refresh.returncode == 0, demo_warehouse.refresh.stderr[-3000:]
-    with psycopg.connect(demo_warehouse.settings.database_url, autocommit=True) as conn:
-        yield conn
 
 
 @pytest.fixture(scope="module")
