@@ -20,6 +20,8 @@ EXPECTED_ASSET_KEYS = [
     "marts/activity_heatmap",
     "marts/app_errors_daily",
     "marts/dim_users",
+    "marts/fct_ai_classifications",
+    "marts/fct_ai_errors",
     "marts/fct_conversations",
     "marts/fct_events",
     "marts/fct_funnel_sessions",

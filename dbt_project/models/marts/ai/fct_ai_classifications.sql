@@ -1,0 +1,51 @@
+-- One row per AI intent classification, with its feedback (METRICS.md, AI): correct when
+-- the first ai.feedback naming it gives the same intent; null when it has no feedback.
+with
+
+events as (
+    select * from {{ ref('int_events__identified') }}
+    where channel = 'ai'
+),
+
+classifications as (
+    select * from events
+    where event_name = 'ai.classification'
+),
+
+feedback as (
+    select distinct on (properties ->> 'classificationId')
+        properties ->> 'classificationId' as classification_id,
+        properties ->> 'correctIntent' as correct_intent,
+        occurred_at as feedback_at
+    from events
+    where event_name = 'ai.feedback' and properties ->> 'classificationId' is not null
+    order by properties ->> 'classificationId', occurred_at, event_id
+),
+
+final as (
+    select
+        classifications.event_id,
+        classifications.contact_key,
+        classifications.properties ->> 'intent' as intent,
+        classifications.properties ->> 'model' as model,
+        feedback.correct_intent,
+        case
+            when jsonb_typeof(classifications.properties -> 'confidence') = 'number'
+                then (classifications.properties ->> 'confidence')::numeric
+        end as confidence,
+        case
+            when jsonb_typeof(classifications.properties -> 'latencyMs') = 'number'
+                then (classifications.properties ->> 'latencyMs')::numeric
+        end as latency_ms,
+        case
+            when feedback.classification_id is not null
+                then feedback.correct_intent = classifications.properties ->> 'intent'
+        end as is_correct,
+        classifications.occurred_at as classified_at,
+        feedback.feedback_at,
+        {{ local_date('classifications.occurred_at') }} as classified_date
+    from classifications
+    left join feedback on classifications.event_id = feedback.classification_id
+)
+
+select * from final
