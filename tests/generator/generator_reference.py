@@ -19,6 +19,20 @@ from typing import Any
 
 import phonenumbers
 
+# CONTRACT.md section 3's rejection reasons, in the contract's order, written out here on
+# purpose: the tests check the pipeline's and the generator's lists against this one.
+REASONS = (
+    "not_json",
+    "not_object",
+    "missing_field",
+    "wrong_type",
+    "bad_timestamp",
+    "future_timestamp",
+    "nul_character",
+    "too_large",
+    "unknown_channel",
+)
+
 MAX_PAYLOAD_BYTES = 65_536
 CHANNELS = ("web", "whatsapp", "ai")
 MINUTE_MS = 60_000

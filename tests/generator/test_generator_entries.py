@@ -29,17 +29,7 @@ from generator.journeys import (
 sys.path.insert(0, str(Path(__file__).parent))
 import generator_reference as reference  # noqa: E402
 
-REASONS = (
-    "not_json",
-    "not_object",
-    "missing_field",
-    "wrong_type",
-    "bad_timestamp",
-    "future_timestamp",
-    "nul_character",
-    "too_large",
-    "unknown_channel",
-)
+REASONS = reference.REASONS
 CONTRACT_NAMES = {
     "identify", "session.start", "page_view", "click", "session.converted", "app_error",
     "message.received", "message.sent", "message.delivered", "message.read", "message.failed",
