@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets: ``dbt build`` runs models and their tests together."""
 
 import os
+import shutil
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -29,9 +30,14 @@ def dbt_models(
     os.environ.update(analytics.get().environ())
     args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
     invocation = dbt.cli(args, context=context, raise_on_error=False)
-    yield from invocation.stream().fetch_row_counts()
-    if not invocation.is_successful():
-        raise DbtBuildError(_failures(invocation.get_artifact("run_results.json")))
+    try:
+        yield from invocation.stream().fetch_row_counts()
+        if not invocation.is_successful():
+            raise DbtBuildError(_failures(invocation.get_artifact("run_results.json")))
+    finally:
+        # Each run gets its own target folder (a copy of the manifest and every compiled
+        # file, ~20 MB); the hourly schedule would otherwise fill the disk with them.
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
 class DbtBuildError(RuntimeError):
