@@ -33,11 +33,31 @@ def dbt_env() -> dict[str, str]:
     return {**os.environ, **load_settings().environ()}
 
 
+# What the manifest is parsed from: a change to any of these makes it stale.
+_PROJECT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for name in _PROJECT_SOURCES:
+        path = DBT_PROJECT_DIR / name
+        if path.is_file():
+            newest = max(newest, path.stat().st_mtime)
+        elif path.is_dir():
+            for child in path.rglob("*"):
+                if child.is_file():
+                    newest = max(newest, child.stat().st_mtime)
+    return newest
+
+
 def prepare_manifest(force: bool = False) -> Path:
-    """Run ``dbt parse`` when ``target/manifest.json`` is missing (or always with ``force``)."""
+    """Run ``dbt parse`` when ``target/manifest.json`` is missing or older than a project
+    file (models, macros, seeds, tests, project and profile), or always with ``force``."""
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
     if manifest.exists() and not force:
-        return manifest
+        if manifest.stat().st_mtime >= _newest_source_mtime():
+            return manifest
+        log.info("the dbt project changed since the manifest was parsed")
     log.info("preparing the dbt manifest (dbt parse) in %s", DBT_PROJECT_DIR)
     completed = subprocess.run(
         [

@@ -48,10 +48,12 @@ statuses as (
 next_inbound as (
     select
         message_id,
+        -- "all later rows", written as a reversed running frame: a frame that starts at
+        -- the partition's first row is computed incrementally, one ending at its last is not
         min(case when direction = 'inbound' then sent_at end) over (
             partition by contact_key
-            order by sent_at, direction, message_id
-            rows between 1 following and unbounded following
+            order by sent_at desc, direction desc, message_id desc
+            rows between unbounded preceding and 1 preceding
         ) as next_inbound_at
     from messages
 ),

@@ -22,12 +22,17 @@ feedback as (
     order by properties ->> 'classificationId', occurred_at, event_id
 ),
 
+conversations as (
+    select * from {{ ref('int_conversations') }}
+),
+
 final as (
     select
         classifications.event_id,
         classifications.contact_key,
+        conversations.conversation_id,
         classifications.properties ->> 'intent' as intent,
-        classifications.properties ->> 'model' as model,
+        coalesce(nullif(classifications.properties ->> 'model', ''), 'unknown') as model,
         feedback.correct_intent,
         case
             when jsonb_typeof(classifications.properties -> 'confidence') = 'number'
@@ -46,6 +51,14 @@ final as (
         {{ local_date('classifications.occurred_at') }} as classified_date
     from classifications
     left join feedback on classifications.event_id = feedback.classification_id
+    -- the contact's conversation going on at the time (METRICS.md: events between open
+    -- and close belong to it)
+    left join conversations
+        on
+            classifications.contact_key = conversations.contact_key
+            and classifications.occurred_at >= conversations.started_at
+            and classifications.occurred_at
+            <= coalesce(conversations.ended_at, 'infinity'::timestamptz)
 )
 
 select * from final

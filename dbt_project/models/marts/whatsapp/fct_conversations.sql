@@ -133,11 +133,20 @@ final as (
             when resolutions.reported_duration_minutes ~ '^[0-9]+(\.[0-9]+)?$'
                 then resolutions.reported_duration_minutes::numeric
         end as reported_duration_minutes,
+        case
+            when
+                conversations.status = 'resolved'
+                and resolutions.reported_duration_minutes ~ '^[0-9]+(\.[0-9]+)?$'
+                then
+                    resolutions.reported_duration_minutes::numeric * 60
+                    - {{ seconds_between('conversations.ended_at', 'conversations.started_at') }}
+        end as reported_duration_difference_seconds,
         csat.score as csat_score,
         handoffs.conversation_id is not null as is_escalated,
         conversations.started_at,
         conversations.first_response_at,
         handoffs.first_handoff_at,
+        agent_replies.first_agent_message_at,
         conversations.last_message_at,
         conversations.ended_at,
         csat.csat_submitted_at,

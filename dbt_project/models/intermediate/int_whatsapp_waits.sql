@@ -1,0 +1,95 @@
+-- One row per response wait (METRICS.md, WhatsApp messages: response time). Per contact, a
+-- wait starts at an inbound message whose previous message was outbound (or that has none),
+-- or at an inbound message that opens a conversation; further inbound messages of a burst
+-- join the wait. It ends at the contact's next outbound message, whoever sent it; without
+-- one it is unanswered.
+with
+
+messages as (
+    select * from {{ ref('int_whatsapp_messages') }}
+    where contact_key is not null
+),
+
+conversations as (
+    select * from {{ ref('int_conversations') }}
+),
+
+ordered as (
+    select
+        *,
+        lag(direction) over by_contact as previous_direction
+    from (
+        select
+            *,
+            -- outbound messages at or after each row: an inbound message shares this number
+            -- with the first outbound message after it, and only with that one
+            count(*) filter (where direction = 'outbound') over (
+                partition by contact_key
+                order by sent_at desc, direction desc, message_id desc
+                rows between unbounded preceding and current row
+            ) as outbound_group
+        from messages
+    ) as grouped
+    window by_contact as (partition by contact_key order by sent_at, direction, message_id)
+),
+
+responses as (
+    select
+        contact_key,
+        outbound_group,
+        message_id as response_message_id,
+        sender_type as responder,
+        sent_at as responded_at
+    from ordered
+    where direction = 'outbound'
+),
+
+wait_starts as (
+    select
+        ordered.message_id,
+        ordered.event_id,
+        ordered.contact_key,
+        ordered.outbound_group,
+        ordered.sent_at as waited_from,
+        conversations.conversation_id,
+        conversations.ended_at as conversation_ended_at
+    from ordered
+    left join conversations
+        on
+            ordered.contact_key = conversations.contact_key
+            and ordered.sent_at >= conversations.started_at
+            and ordered.sent_at <= coalesce(conversations.ended_at, conversations.last_message_at)
+    where
+        ordered.direction = 'inbound'
+        and (
+            ordered.previous_direction is distinct from 'inbound'
+            or ordered.sent_at = conversations.started_at
+        )
+),
+
+final as (
+    select
+        'wait_' || md5(wait_starts.event_id) as wait_id,
+        wait_starts.message_id as first_message_id,
+        wait_starts.contact_key,
+        wait_starts.conversation_id,
+        responses.response_message_id,
+        responses.responder,
+        wait_starts.waited_from,
+        responses.responded_at,
+        {{ seconds_between('responses.responded_at', 'wait_starts.waited_from') }}
+            as response_seconds,
+        responses.responded_at is not null
+        and (
+            wait_starts.conversation_ended_at is null
+            or responses.responded_at <= wait_starts.conversation_ended_at
+        ) as is_answered_in_conversation
+    from wait_starts
+    -- the group is shared with the first outbound message at or after the wait's start
+    left join responses
+        on
+            wait_starts.contact_key = responses.contact_key
+            and wait_starts.outbound_group = responses.outbound_group
+)
+
+select * from final

@@ -1,0 +1,64 @@
+-- One row per day, kind, model and latency bucket (METRICS.md, AI: latency histogram):
+-- requests with a latency. Every bucket is present for each day, kind and model, zero when
+-- empty.
+with
+
+requests as (
+    select
+        event_id,
+        'classification' as kind,
+        model,
+        latency_ms,
+        classified_date as activity_date
+    from {{ ref('fct_ai_classifications') }}
+    where latency_ms is not null
+    union all
+    select
+        event_id,
+        'generation' as kind,
+        model,
+        latency_ms,
+        generated_date as activity_date
+    from {{ ref('fct_ai_generations') }}
+    where latency_ms is not null
+),
+
+bucketed as (
+    select
+        requests.*,
+        buckets.bucket_order
+    from requests
+    inner join {{ bucket_relation('ai_latency_ms') }}
+        on {{ bucket_join('requests.latency_ms') }}
+),
+
+grid as (
+    select
+        groups.activity_date,
+        groups.kind,
+        groups.model,
+        buckets.bucket,
+        buckets.bucket_order
+    from (select distinct activity_date, kind, model from requests) as groups
+    cross join {{ bucket_relation('ai_latency_ms') }}
+),
+
+final as (
+    select
+        grid.activity_date,
+        grid.kind,
+        grid.model,
+        grid.bucket,
+        grid.bucket_order,
+        count(bucketed.event_id) as requests
+    from grid
+    left join bucketed
+        on
+            grid.activity_date = bucketed.activity_date
+            and grid.kind = bucketed.kind
+            and grid.model = bucketed.model
+            and grid.bucket_order = bucketed.bucket_order
+    group by grid.activity_date, grid.kind, grid.model, grid.bucket, grid.bucket_order
+)
+
+select * from final

@@ -1,0 +1,68 @@
+-- One row per WhatsApp contact (grain: contact_key): where the number is from, when it
+-- was first and last seen on WhatsApp (METRICS.md, People: new contact) and its activity.
+with
+
+events as (
+    select * from {{ ref('int_events__identified') }}
+    where channel = 'whatsapp' and contact_key is not null
+),
+
+messages as (
+    select * from {{ ref('int_whatsapp_messages') }}
+    where contact_key is not null
+),
+
+conversations as (
+    select * from {{ ref('int_conversations') }}
+),
+
+contacts as (
+    select
+        contact_key,
+        (array_agg(user_key order by occurred_at desc, event_id desc))[1] as user_key,
+        bool_or(is_identified) as is_identified,
+        (
+            array_agg(contact_country_code order by occurred_at, event_id)
+            filter (where contact_country_code is not null)
+        )[1] as country_code,
+        min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at
+    from events
+    group by contact_key
+),
+
+message_counts as (
+    select
+        contact_key,
+        count(*) filter (where direction = 'inbound') as messages_received,
+        count(*) filter (where direction = 'outbound') as messages_sent
+    from messages
+    group by contact_key
+),
+
+conversation_counts as (
+    select
+        contact_key,
+        count(*) as conversations
+    from conversations
+    group by contact_key
+),
+
+final as (
+    select
+        contacts.contact_key,
+        contacts.user_key,
+        contacts.is_identified,
+        coalesce(contacts.country_code, 'unknown') as country_code,
+        coalesce(message_counts.messages_received, 0) as messages_received,
+        coalesce(message_counts.messages_sent, 0) as messages_sent,
+        coalesce(conversation_counts.conversations, 0) as conversations,
+        contacts.first_seen_at,
+        contacts.last_seen_at,
+        {{ local_date('contacts.first_seen_at') }} as first_seen_date
+    from contacts
+    left join message_counts on contacts.contact_key = message_counts.contact_key
+    left join conversation_counts on contacts.contact_key = conversation_counts.contact_key
+)
+
+select * from final

@@ -1,0 +1,31 @@
+-- One row per response wait (METRICS.md, WhatsApp messages: response time), with its
+-- histogram bucket and the reporting-time-zone day and hour it started.
+with
+
+waits as (
+    select * from {{ ref('int_whatsapp_waits') }}
+),
+
+final as (
+    select
+        waits.wait_id,
+        waits.contact_key,
+        waits.conversation_id,
+        waits.first_message_id,
+        waits.response_message_id,
+        waits.responder,
+        waits.responded_at is not null as is_answered,
+        waits.is_answered_in_conversation,
+        waits.response_seconds,
+        buckets.bucket as response_bucket,
+        buckets.bucket_order as response_bucket_order,
+        waits.waited_from,
+        waits.responded_at,
+        {{ local_date('waits.waited_from') }} as wait_date,
+        {{ local_hour('waits.waited_from') }} as wait_hour
+    from waits
+    left join {{ bucket_relation('response_time_seconds') }}
+        on {{ bucket_join('waits.response_seconds') }}
+)
+
+select * from final

@@ -1,0 +1,87 @@
+-- One row per day and contact country (from the phone number's calling code): active and
+-- new contacts, messages and conversations started. Active contacts do not add up across
+-- days (a contact is active on many); for a range, count dim_whatsapp_contacts or
+-- fct_whatsapp_messages.
+with
+
+events as (
+    select * from {{ ref('int_events__identified') }}
+    where channel = 'whatsapp' and contact_key is not null
+),
+
+contacts as (
+    select * from {{ ref('dim_whatsapp_contacts') }}
+),
+
+messages as (
+    select * from {{ ref('fct_whatsapp_messages') }}
+),
+
+conversations as (
+    select * from {{ ref('fct_conversations') }}
+),
+
+activity as (
+    select
+        {{ local_date('events.occurred_at') }} as activity_date,
+        contacts.country_code,
+        count(distinct events.contact_key) as active_contacts
+    from events
+    inner join contacts on events.contact_key = contacts.contact_key
+    group by {{ local_date('events.occurred_at') }}, contacts.country_code
+),
+
+new_contacts as (
+    select
+        first_seen_date as activity_date,
+        country_code,
+        count(*) as new_contacts
+    from contacts
+    group by first_seen_date, country_code
+),
+
+message_counts as (
+    select
+        messages.sent_date as activity_date,
+        contacts.country_code,
+        count(*) filter (where messages.direction = 'inbound') as messages_received,
+        count(*) filter (where messages.direction = 'outbound') as messages_sent
+    from messages
+    inner join contacts on messages.contact_key = contacts.contact_key
+    group by messages.sent_date, contacts.country_code
+),
+
+conversation_counts as (
+    select
+        started_date as activity_date,
+        country_code,
+        count(*) as conversations_started
+    from conversations
+    group by started_date, country_code
+),
+
+final as (
+    select
+        activity.activity_date,
+        activity.country_code,
+        activity.active_contacts,
+        coalesce(new_contacts.new_contacts, 0) as new_contacts,
+        coalesce(message_counts.messages_received, 0) as messages_received,
+        coalesce(message_counts.messages_sent, 0) as messages_sent,
+        coalesce(conversation_counts.conversations_started, 0) as conversations_started
+    from activity
+    left join new_contacts
+        on
+            activity.activity_date = new_contacts.activity_date
+            and activity.country_code = new_contacts.country_code
+    left join message_counts
+        on
+            activity.activity_date = message_counts.activity_date
+            and activity.country_code = message_counts.country_code
+    left join conversation_counts
+        on
+            activity.activity_date = conversation_counts.activity_date
+            and activity.country_code = conversation_counts.country_code
+)
+
+select * from final
