@@ -277,3 +277,33 @@ PHONE_SPACES: tuple[tuple[str, int, float], ...] = (
     ("+12025", 6, 0.7),  # United States (Washington DC)
     ("+9198", 8, 0.8),  # India
 )
+
+# Calling code -> ISO 3166 alpha-2 country, for every space above (METRICS.md "Country").
+# Calling codes are prefix-free, so at most one matches a number.
+CALLING_CODES: dict[str, str] = {
+    "+1": "US",
+    "+44": "GB",
+    "+91": "IN",
+    "+250": "RW",
+    "+251": "ET",
+    "+254": "KE",
+    "+255": "TZ",
+    "+256": "UG",
+    "+971": "AE",
+}
+
+# Ranges inside those codes that phonenumbers (and so the pipeline) puts in another region:
+# Jersey and Isle of Man mobiles among the +4475 numbers (1 % of them each).
+REGION_RANGES: dict[str, str] = {"+447509": "JE", "+447524": "IM"}
+
+
+def country_of_phone(phone: str) -> str:
+    """The ISO 3166 alpha-2 region phonenumbers gives an E.164 number of PHONE_SPACES."""
+    for prefix, region in REGION_RANGES.items():
+        if phone.startswith(prefix):
+            return region
+    for length in (2, 3, 4):
+        country = CALLING_CODES.get(phone[:length])
+        if country is not None:
+            return country
+    raise ValueError(f"{phone} has no calling code of PHONE_SPACES")

@@ -157,9 +157,15 @@ def _finish(
     truth.web.identified_users = len(recorder.user_ids)
     truth.web.app_errors = recorder.events_by_name.get("app_error", 0)
     truth.whatsapp.contacts = len(recorder.contacts)
+    contacts_by_country: dict[str, int] = {}
+    for contact in recorder.contacts:
+        country = catalog.country_of_phone(contact)
+        contacts_by_country[country] = contacts_by_country.get(country, 0) + 1
+    truth.whatsapp.contacts_by_country = contacts_by_country
     truth.whatsapp.cross_channel_users = len(recorder.contacts & recorder.identify_phones)
     if recorder.whatsapp_last_ts is not None:
         truth.whatsapp.watermark = iso_utc(recorder.whatsapp_last_ts)
+    _sort_keys(truth)
     if recorder.whatsapp_last_ts != end - MINUTE:
         raise AssertionError("the WhatsApp watermark is not where the margins assumed it")
     if truth.accepted_events + truth.duplicate_deliveries + truth.rejected_entries != (
@@ -167,6 +173,37 @@ def _finish(
     ):
         raise AssertionError("entry counts do not add up")
     return truth
+
+
+def _sort_keys(truth: Truth) -> None:
+    """Dicts keyed by values found in the data (countries, agents, models...) in key order,
+    so that ``to_dict()`` does not depend on the order things happened in."""
+    for section, names in (
+        (
+            truth.whatsapp,
+            (
+                "contacts_by_country",
+                "messages_by_country",
+                "kra",
+                "agents",
+                "resolved_by_service",
+            ),
+        ),
+        (
+            truth.ai,
+            (
+                "classifications_by_model",
+                "generations_by_model",
+                "errors_by_model",
+                "errors_by_type",
+                "latency_buckets",
+                "latency_ms_sum",
+                "intents",
+            ),
+        ),
+    ):
+        for name in names:
+            setattr(section, name, dict(sorted(getattr(section, name).items())))
 
 
 def generate(config: GeneratorConfig) -> Generation:

@@ -19,6 +19,51 @@ DEVICE_TYPES = ("mobile", "desktop", "tablet", "unknown")
 JOURNEY_NAMES = ("MRI", "TOT", "NIL")
 SENDER_TYPES = ("bot", "agent", "campaign")
 CONVERSATION_STATUSES = ("resolved", "dropped", "open")
+RESPONDERS = (*SENDER_TYPES, "unanswered")
+# Response-wait histogram (METRICS.md): name -> lower bound in ms (upper bound: the next one).
+WAIT_BUCKETS = (
+    ("<1m", 0),
+    ("1-5m", 60_000),
+    ("5-15m", 300_000),
+    ("15-30m", 900_000),
+    ("30-60m", 1_800_000),
+    ("1-4h", 3_600_000),
+    (">=4h", 14_400_000),
+)
+# AI latency histogram (METRICS.md), the same way.
+LATENCY_BUCKETS = (
+    ("<250ms", 0),
+    ("250-500ms", 250),
+    ("500-1000ms", 500),
+    ("1-2s", 1000),
+    ("2-5s", 2000),
+    (">=5s", 5000),
+)
+WAIT_BUCKET_NAMES = tuple(name for name, _low in WAIT_BUCKETS)
+LATENCY_BUCKET_NAMES = tuple(name for name, _low in LATENCY_BUCKETS)
+# Fields of each value of WhatsAppTruth.kra, .agents and AiTruth.intents, in this order.
+KRA_FIELDS = (
+    "started",
+    "resolved",
+    "dropped",
+    "open",
+    "escalated",
+    "first_responses",
+    "first_response_ms_sum",
+    "resolution_ms_sum",
+    "csat_count",
+    "csat_sum",
+)
+AGENT_FIELDS = (
+    "chats_resolved",
+    "messages_sent",
+    "agent_first_responses",
+    "agent_first_response_ms_sum",
+    "resolution_ms_sum",
+    "csat_count",
+    "csat_sum",
+)
+INTENT_FIELDS = ("classifications", "conversations", "resolved", "dropped", "open", "escalated")
 
 
 def _zeros(keys: tuple[str, ...]) -> dict[str, int]:
@@ -59,6 +104,19 @@ class WhatsAppTruth:
     csat_count: int = 0
     csat_sum: int = 0
     cross_channel_users: int = 0  # contacts whose number is an identified user's traits.phone
+    # ISO 3166 alpha-2 country of the calling code -> distinct contacts / messages (both ways)
+    contacts_by_country: dict[str, int] = field(default_factory=dict)
+    messages_by_country: dict[str, int] = field(default_factory=dict)
+    # Response waits (METRICS.md "Response time"), answered ones by responder and bucket
+    waits: int = 0
+    waits_by_responder: dict[str, int] = field(default_factory=lambda: _zeros(RESPONDERS))
+    wait_buckets: dict[str, int] = field(default_factory=lambda: _zeros(WAIT_BUCKET_NAMES))
+    wait_ms_sum: int = 0  # answered waits only
+    # "JOURNEY|support_type" -> KRA_FIELDS (conversations by their start, whole period)
+    kra: dict[str, dict[str, int]] = field(default_factory=dict)
+    # agentId -> AGENT_FIELDS
+    agents: dict[str, dict[str, int]] = field(default_factory=dict)
+    resolved_by_service: dict[str, int] = field(default_factory=dict)  # chat.resolved serviceName
     watermark: str | None = None  # latest whatsapp-channel timestamp (UTC ISO-8601)
 
 
@@ -69,6 +127,15 @@ class AiTruth:
     correct_classifications: int = 0  # feedback.correctIntent == classification intent
     generations: int = 0
     errors: int = 0
+    classifications_by_model: dict[str, int] = field(default_factory=dict)
+    generations_by_model: dict[str, int] = field(default_factory=dict)
+    errors_by_model: dict[str, int] = field(default_factory=dict)
+    errors_by_type: dict[str, int] = field(default_factory=dict)
+    # "classification|<model>" / "generation|<model>" -> LATENCY_BUCKET_NAMES counts; ms sum
+    latency_buckets: dict[str, dict[str, int]] = field(default_factory=dict)
+    latency_ms_sum: dict[str, int] = field(default_factory=dict)
+    # classified intent -> INTENT_FIELDS
+    intents: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -104,3 +171,13 @@ class Truth:
         values["whatsapp"] = WhatsAppTruth(**values.get("whatsapp", {}))
         values["ai"] = AiTruth(**values.get("ai", {}))
         return cls(**values)
+
+
+def bucket_name(buckets: tuple[tuple[str, int], ...], value: int) -> str:
+    """The bucket of ``value``: the last one whose lower bound (inclusive) is <= value."""
+    name = buckets[0][0]
+    for candidate, low in buckets:
+        if value < low:
+            break
+        name = candidate
+    return name

@@ -26,6 +26,15 @@ from generator.clock import (
 )
 from generator.ids import IdFactory
 from generator.records import Ev, Recorder
+from generator.truth import (
+    AGENT_FIELDS,
+    INTENT_FIELDS,
+    KRA_FIELDS,
+    LATENCY_BUCKET_NAMES,
+    LATENCY_BUCKETS,
+    WAIT_BUCKETS,
+    bucket_name,
+)
 from generator.web import Person, WebSimulator
 
 CONTACT_POOL_MAX = 40_000
@@ -33,6 +42,7 @@ EPISODE_GAP = 50 * MINUTE  # minimum time between two episodes of one contact
 MAX_MESSAGE_GAP = 17 * MINUTE  # within a conversation
 CONVERSATION_TIMEOUT = 30 * MINUTE  # METRICS.md
 REPLY_WINDOW = 24 * HOUR  # METRICS.md "Replied"
+CSAT_WINDOW = 24 * HOUR  # METRICS.md: a CSAT up to 24 h after a conversation ended is its own
 SECOND = 1000
 
 _INBOUND = "message.received"
@@ -40,7 +50,15 @@ _OUTBOUND = "message.sent"
 
 
 class Contact:
-    __slots__ = ("phone", "busy_until", "last_message", "pending", "plain_share")
+    __slots__ = (
+        "phone",
+        "busy_until",
+        "last_message",
+        "pending",
+        "plain_share",
+        "last_inbound",
+        "waits",
+    )
 
     def __init__(self, phone: str, plain_share: float) -> None:
         self.phone = phone  # E.164
@@ -48,6 +66,35 @@ class Contact:
         self.last_message: int | None = None
         self.pending: list[int] = []  # outbound times after the contact's last inbound
         self.plain_share = plain_share  # share of events whose contact lacks the '+'
+        self.last_inbound = False  # the contact's latest message is inbound
+        self.waits: list[int] = []  # start times of response waits not answered yet
+
+
+class _Conversation:
+    """One conversation of a unit, as METRICS.md delimits it."""
+
+    __slots__ = ("start", "last", "status", "end", "opener", "resolution")
+
+    def __init__(self, opener: Ev) -> None:
+        self.start = opener.ts
+        self.last = opener.ts  # its latest message
+        self.status: str | None = None
+        self.end: int | None = None  # resolution, or last message when dropped; None open
+        self.opener = opener  # the inbound message that opened it
+        self.resolution: Ev | None = None  # the chat.resolved that closed it
+
+    def holds(self, ts: int) -> bool:
+        """Whether an event of the contact at ``ts`` falls between its open and close."""
+        return self.start <= ts and (self.end is None or ts <= self.end)
+
+
+def _message_order(ev: Ev) -> tuple[int, bool, str]:
+    """METRICS.md message order: time, inbound first at equal times, then messageId."""
+    return (ev.ts, ev.doc["name"] != _INBOUND, ev.doc["properties"]["messageId"])
+
+
+def _count(counts: dict[str, int], key: str, amount: int = 1) -> None:
+    counts[key] = counts.get(key, 0) + amount
 
 
 class WhatsAppSimulator:
@@ -164,40 +211,41 @@ class WhatsAppSimulator:
             raise AssertionError("contact episodes overlap")
 
         # Conversations (METRICS.md), with the margins checked on the way.
-        conversations: list[list[Any]] = []  # [start, last, status, end, escalated]
-        current: list[Any] | None = None
+        conversations: list[_Conversation] = []
+        current: _Conversation | None = None
         for ev in events:
             name = ev.doc["name"]
             ts = ev.ts
             if name in (_INBOUND, _OUTBOUND):
                 if current is not None:
-                    gap = ts - current[1]
+                    gap = ts - current.last
                     if 20 * MINUTE <= gap <= 45 * MINUTE or gap <= 0:
                         return self._drop()
-                if current is not None and ts - current[1] >= CONVERSATION_TIMEOUT:
-                    current[2] = "dropped"
-                    current[3] = current[1]
+                if current is not None and ts - current.last >= CONVERSATION_TIMEOUT:
+                    current.status = "dropped"
+                    current.end = current.last
                     current = None
                 if current is None:
                     if name == _INBOUND:
-                        current = [ts, ts, None, None, False]
+                        current = _Conversation(ev)
                         conversations.append(current)
                 else:
-                    current[1] = ts
+                    current.last = ts
             elif name == "chat.resolved" and current is not None:
-                if ts - current[1] > 20 * MINUTE or ts <= current[1]:
+                if ts - current.last > 20 * MINUTE or ts <= current.last:
                     return self._drop()
-                current[2] = "resolved"
-                current[3] = ts
+                current.status = "resolved"
+                current.end = ts
+                current.resolution = ev
                 current = None
-            elif name == "agent.handoff" and current is not None:
-                current[4] = True
         if current is not None:
-            if self.watermark - 40 * MINUTE < current[1] < self.watermark - 20 * MINUTE:
+            if self.watermark - 40 * MINUTE < current.last < self.watermark - 20 * MINUTE:
                 return self._drop()
-            current[2] = (
-                "open" if current[1] >= self.watermark - CONVERSATION_TIMEOUT else "dropped"
-            )
+            if current.last >= self.watermark - CONVERSATION_TIMEOUT:
+                current.status = "open"
+            else:
+                current.status = "dropped"
+                current.end = current.last
 
         # Replies (METRICS.md: the contact wrote within 24 h after the sent message).
         pending = [s for s in contact.pending if s + REPLY_WINDOW + 10 * MINUTE >= messages[0].ts]
@@ -221,11 +269,9 @@ class WhatsAppSimulator:
         contact.pending = pending
         contact.last_message = last_message
         busy = last_message
-        for conversation in conversations:
-            wa.conversations += 1
-            wa.conversations_by_status[conversation[2]] += 1
-            if conversation[4]:
-                wa.conversations_escalated += 1
+        self._conversation_truth(conversations, events)
+        self._wait_truth(contact, messages, {id(c.opener) for c in conversations})
+        _count(wa.messages_by_country, catalog.country_of_phone(contact.phone), len(messages))
         sent: dict[str, int] = {}  # messageId -> bit set: 1 delivered, 2 read, 4 failed
         classifications: dict[str, str] = {}
         for ev in events:
@@ -252,10 +298,16 @@ class WhatsAppSimulator:
             elif name == "ai.classification":
                 ai.classifications += 1
                 classifications[ev.doc["eventId"]] = properties["intent"]
+                _count(ai.classifications_by_model, properties["model"])
+                self._latency("classification", properties)
             elif name == "ai.generation":
                 ai.generations += 1
+                _count(ai.generations_by_model, properties["model"])
+                self._latency("generation", properties)
             elif name == "ai.error":
                 ai.errors += 1
+                _count(ai.errors_by_model, properties["model"])
+                _count(ai.errors_by_type, properties["errorType"])
             elif name == "ai.feedback":
                 ai.feedback += 1
                 if classifications[properties["classificationId"]] == properties["correctIntent"]:
@@ -274,6 +326,172 @@ class WhatsAppSimulator:
     def _drop(self) -> bool:
         self.dropped_units += 1
         return False
+
+    def _latency(self, kind: str, properties: dict[str, Any]) -> None:
+        ai = self.recorder.truth.ai
+        key = f"{kind}|{properties['model']}"
+        latency = properties["latencyMs"]
+        buckets = ai.latency_buckets.get(key)
+        if buckets is None:
+            buckets = ai.latency_buckets[key] = dict.fromkeys(LATENCY_BUCKET_NAMES, 0)
+        buckets[bucket_name(LATENCY_BUCKETS, latency)] += 1
+        _count(ai.latency_ms_sum, key, latency)
+
+    def _wait_truth(self, contact: Contact, messages: list[Ev], openers: set[int]) -> None:
+        """Response waits (METRICS.md): a wait starts at an inbound message after an
+        outbound one (or the contact's first message) or opening a conversation, and ends
+        at the contact's next outbound message, in this unit or a later one. A wait counts
+        as unanswered until then."""
+        wa = self.recorder.truth.whatsapp
+        by_responder = wa.waits_by_responder
+        waits = contact.waits
+        last_inbound = contact.last_inbound
+        for ev in sorted(messages, key=_message_order):
+            if ev.doc["name"] == _INBOUND:
+                if not last_inbound or id(ev) in openers:
+                    waits.append(ev.ts)
+                    wa.waits += 1
+                    by_responder["unanswered"] += 1
+                last_inbound = True
+                continue
+            responder = ev.doc["properties"]["senderType"]
+            for started in waits:
+                wait = ev.ts - started
+                by_responder["unanswered"] -= 1
+                by_responder[responder] += 1
+                wa.wait_buckets[bucket_name(WAIT_BUCKETS, wait)] += 1
+                wa.wait_ms_sum += wait
+            waits = []
+            last_inbound = False
+        contact.waits = waits
+        contact.last_inbound = last_inbound
+
+    def _conversation_truth(self, conversations: list[_Conversation], events: list[Ev]) -> None:
+        """Per-conversation figures: status, KRA journey and support type, first responses,
+        agent, resolution, CSAT, and the intents classified in it (METRICS.md). Margins keep
+        every event that belongs to a conversation in the unit of that conversation."""
+        wa = self.recorder.truth.whatsapp
+        ai = self.recorder.truth.ai
+        handoffs: list[Ev] = []
+        outbound: list[Ev] = []
+        csats: list[Ev] = []
+        classifications: list[Ev] = []
+        for ev in events:
+            name = ev.doc["name"]
+            if name == "agent.handoff":
+                handoffs.append(ev)
+            elif name == _OUTBOUND:
+                outbound.append(ev)
+            elif name == "csat.submitted":
+                csats.append(ev)
+            elif name == "ai.classification":
+                classifications.append(ev)
+        # A CSAT belongs to the latest conversation that started at or before it and ended
+        # no more than 24 h before it (or is open); a conversation keeps its earliest CSAT.
+        csat_of: dict[int, Ev] = {}
+        for ev in csats:
+            owner = None
+            for conversation in conversations:
+                if conversation.start <= ev.ts and (
+                    conversation.end is None or ev.ts <= conversation.end + CSAT_WINDOW
+                ):
+                    owner = conversation
+            if owner is not None and id(owner) not in csat_of:
+                csat_of[id(owner)] = ev
+        intents_of: dict[int, set[str]] = {}
+        for ev in classifications:
+            intent = ev.doc["properties"]["intent"]
+            entry = ai.intents.get(intent)
+            if entry is None:
+                entry = ai.intents[intent] = dict.fromkeys(INTENT_FIELDS, 0)
+            entry["classifications"] += 1
+            for conversation in conversations:
+                if conversation.holds(ev.ts):
+                    intents_of.setdefault(id(conversation), set()).add(intent)
+                    break
+
+        for conversation in conversations:
+            status = conversation.status
+            assert status is not None
+            start = conversation.start
+            own_handoffs = [ev for ev in handoffs if conversation.holds(ev.ts)]
+            escalated = bool(own_handoffs)
+            wa.conversations += 1
+            wa.conversations_by_status[status] += 1
+            if escalated:
+                wa.conversations_escalated += 1
+            resolution = (
+                conversation.resolution.doc["properties"] if conversation.resolution else None
+            )
+            journey = (resolution.get("journey") if resolution else None) or "unknown"
+            key = f"{journey}|{'assisted' if escalated else 'self_serve'}"
+            kra = wa.kra.get(key)
+            if kra is None:
+                kra = wa.kra[key] = dict.fromkeys(KRA_FIELDS, 0)
+            kra["started"] += 1
+            kra[status] += 1
+            kra["escalated"] += escalated
+            first_response = next(
+                (ev.ts for ev in outbound if ev.ts > start and conversation.holds(ev.ts)), None
+            )
+            if first_response is not None:
+                kra["first_responses"] += 1
+                kra["first_response_ms_sum"] += first_response - start
+            resolution_ms = 0
+            if resolution is not None:
+                assert conversation.end is not None
+                resolution_ms = conversation.end - start
+                kra["resolution_ms_sum"] += resolution_ms
+                _count(wa.resolved_by_service, resolution["serviceName"])
+            csat = csat_of.get(id(conversation))
+            score = csat.doc["properties"]["score"] if csat is not None else 0
+            if csat is not None:
+                kra["csat_count"] += 1
+                kra["csat_sum"] += score
+            for intent in sorted(intents_of.get(id(conversation), ())):
+                entry = ai.intents[intent]
+                entry["conversations"] += 1
+                entry[status] += 1
+                entry["escalated"] += escalated
+
+            agent_id = resolution.get("agentId") if resolution else None
+            if agent_id is None and own_handoffs:
+                agent_id = own_handoffs[-1].doc["properties"]["agentId"]
+            if agent_id is None:
+                continue
+            agent = self._agent(agent_id)
+            if resolution is not None:
+                agent["chats_resolved"] += 1
+                agent["resolution_ms_sum"] += resolution_ms
+            if csat is not None:
+                agent["csat_count"] += 1
+                agent["csat_sum"] += score
+            if own_handoffs:
+                handed = own_handoffs[0].ts
+                answered = next(
+                    (
+                        ev.ts
+                        for ev in outbound
+                        if ev.ts > handed
+                        and conversation.holds(ev.ts)
+                        and ev.doc["properties"]["senderType"] == "agent"
+                    ),
+                    None,
+                )
+                if answered is not None:
+                    agent["agent_first_responses"] += 1
+                    agent["agent_first_response_ms_sum"] += answered - handed
+        for ev in outbound:
+            properties = ev.doc["properties"]
+            if properties["senderType"] == "agent":
+                self._agent(properties["agentId"])["messages_sent"] += 1
+
+    def _agent(self, agent_id: str) -> dict[str, int]:
+        agents = self.recorder.truth.whatsapp.agents
+        agent = agents.get(agent_id)
+        if agent is None:
+            agent = agents[agent_id] = dict.fromkeys(AGENT_FIELDS, 0)
+        return agent
 
 
 class _Unit:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import functools
 import json
 import re
 from collections import defaultdict
@@ -201,6 +202,7 @@ def device_type_from_user_agent(user_agent: str) -> str:
     return "desktop"
 
 
+@functools.cache
 def e164(contact: str) -> str:
     number = phonenumbers.parse(contact if contact.startswith("+") else "+" + contact)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -357,40 +359,11 @@ def recompute(
     per_contact: dict[str, list[Event]] = defaultdict(list)
     for event in whatsapp:
         per_contact[e164(event.properties["contact"])].append(event)
-    statuses_count = {"resolved": 0, "dropped": 0, "open": 0}
-    escalated = 0
-    for contact_events in per_contact.values():
+    conversations: dict[str, list[Conversation]] = {}
+    for contact, contact_events in per_contact.items():
         contact_events.sort(key=lambda e: e.ts)
-        conversations: list[dict[str, Any]] = []
-        current: dict[str, Any] | None = None
-        for event in contact_events:
-            if event.name in ("message.received", "message.sent"):
-                if current is not None and event.ts - current["last"] >= 30 * MINUTE_MS:
-                    current.update(status="dropped", end=current["last"])
-                    current = None
-                if current is None:
-                    if event.name == "message.received":
-                        current = {"start": event.ts, "last": event.ts, "status": None}
-                        conversations.append(current)
-                else:
-                    current["last"] = event.ts
-            elif event.name == "chat.resolved" and current is not None:
-                if event.ts - current["last"] >= 30 * MINUTE_MS:
-                    current.update(status="dropped", end=current["last"])
-                else:
-                    current.update(status="resolved", end=event.ts)
-                current = None
-        if current is not None:
-            if current["last"] >= watermark - 30 * MINUTE_MS:
-                current.update(status="open", end=None)
-            else:
-                current.update(status="dropped", end=current["last"])
-        handoffs = [event.ts for event in contact_events if event.name == "agent.handoff"]
-        for conversation in conversations:
-            statuses_count[conversation["status"]] += 1
-            end = conversation["end"]
-            if any(conversation["start"] <= ts and (end is None or ts <= end) for ts in handoffs):
-                escalated += 1
+        conversations[contact] = contact_conversations(contact_events, watermark)
+    figures = conversation_figures(per_contact, conversations, events)
     contacts = set(per_contact)
     identify_phones = {
         e164(event.traits["phone"])
@@ -398,6 +371,12 @@ def recompute(
         if event.name == "identify" and event.user_id and event.traits.get("phone")
     }
     csat = [event.properties["score"] for event in whatsapp if event.name == "csat.submitted"]
+    contacts_by_country: dict[str, int] = defaultdict(int)
+    for contact in contacts:
+        contacts_by_country[country(contact)] += 1
+    messages_by_country: dict[str, int] = defaultdict(int)
+    for message in [*received, *sent]:
+        messages_by_country[country(e164(message.properties["contact"]))] += 1
     out["whatsapp"] = {
         "messages_received": len(received),
         "messages_sent": len(sent),
@@ -407,13 +386,19 @@ def recompute(
         "messages_failed": failed,
         "messages_replied": replied,
         "contacts": len(contacts),
-        "conversations": sum(statuses_count.values()),
-        "conversations_by_status": statuses_count,
-        "conversations_escalated": escalated,
+        "conversations": sum(figures["statuses"].values()),
+        "conversations_by_status": figures["statuses"],
+        "conversations_escalated": figures["escalated"],
         "csat_count": len(csat),
         "csat_sum": sum(csat),
         "cross_channel_users": len(contacts & identify_phones),
         "watermark_ms": watermark,
+        "contacts_by_country": dict(contacts_by_country),
+        "messages_by_country": dict(messages_by_country),
+        **response_waits(per_contact, conversations),
+        "kra": figures["kra"],
+        "agents": figures["agents"],
+        "resolved_by_service": figures["resolved_by_service"],
     }
 
     # ---- ai
@@ -427,6 +412,24 @@ def recompute(
             feedback.setdefault(
                 event.properties["classificationId"], event.properties["correctIntent"]
             )
+    by_model: dict[str, dict[str, int]] = {
+        name: defaultdict(int) for name in ("ai.classification", "ai.generation", "ai.error")
+    }
+    errors_by_type: dict[str, int] = defaultdict(int)
+    latency_buckets: dict[str, dict[str, int]] = {}
+    latency_ms_sum: dict[str, int] = defaultdict(int)
+    for event in ai_events:
+        if event.name not in by_model:
+            continue
+        by_model[event.name][event.properties["model"]] += 1
+        if event.name == "ai.error":
+            errors_by_type[event.properties["errorType"]] += 1
+            continue
+        key = f"{event.name.removeprefix('ai.')}|{event.properties['model']}"
+        latency = event.properties["latencyMs"]
+        buckets = latency_buckets.setdefault(key, {name: 0 for name, _low in LATENCY_BUCKETS})
+        buckets[bucket(LATENCY_BUCKETS, latency)] += 1
+        latency_ms_sum[key] += latency
     out["ai"] = {
         "classifications": len(intents),
         "feedback": len(feedback),
@@ -435,5 +438,277 @@ def recompute(
         ),
         "generations": names.get("ai.generation", 0),
         "errors": names.get("ai.error", 0),
+        "classifications_by_model": dict(by_model["ai.classification"]),
+        "generations_by_model": dict(by_model["ai.generation"]),
+        "errors_by_model": dict(by_model["ai.error"]),
+        "errors_by_type": dict(errors_by_type),
+        "latency_buckets": latency_buckets,
+        "latency_ms_sum": dict(latency_ms_sum),
+        "intents": figures["intents"],
     }
     return out
+
+
+# ------------------------------------------------------- WhatsApp conversations
+MESSAGE_NAMES = ("message.received", "message.sent")
+# METRICS.md histograms: (name, lower bound in ms, inclusive); each ends at the next bound.
+WAIT_BUCKETS = (
+    ("<1m", 0),
+    ("1-5m", MINUTE_MS),
+    ("5-15m", 5 * MINUTE_MS),
+    ("15-30m", 15 * MINUTE_MS),
+    ("30-60m", 30 * MINUTE_MS),
+    ("1-4h", HOUR_MS),
+    (">=4h", 4 * HOUR_MS),
+)
+LATENCY_BUCKETS = (
+    ("<250ms", 0),
+    ("250-500ms", 250),
+    ("500-1000ms", 500),
+    ("1-2s", 1000),
+    ("2-5s", 2000),
+    (">=5s", 5000),
+)
+CSAT_WINDOW_MS = 24 * HOUR_MS
+
+
+def bucket(buckets: Sequence[tuple[str, int]], value: int) -> str:
+    return [name for name, low in buckets if value >= low][-1]
+
+
+@functools.cache
+def country(phone: str) -> str:
+    """ISO 3166 alpha-2 country of an E.164 number's calling code."""
+    region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+    assert region, phone
+    return region
+
+
+@dataclass
+class Conversation:
+    start: int
+    last: int  # latest message
+    opener: str  # eventId of the inbound message that opened it
+    status: str = ""
+    end: int | None = None  # None while open
+    resolution: Event | None = None
+
+    def holds(self, ts: int) -> bool:
+        """An event of the contact at ``ts`` lies between the open and the close."""
+        return self.start <= ts and (self.end is None or ts <= self.end)
+
+
+def contact_conversations(contact_events: Sequence[Event], watermark: int) -> list[Conversation]:
+    """METRICS.md conversations of one contact, from its events in time order."""
+    conversations: list[Conversation] = []
+    current: Conversation | None = None
+    for event in contact_events:
+        if event.name in MESSAGE_NAMES:
+            if current is not None and event.ts - current.last >= 30 * MINUTE_MS:
+                current.status, current.end = "dropped", current.last
+                current = None
+            if current is None:
+                if event.name == "message.received":
+                    current = Conversation(event.ts, event.ts, event.event_id)
+                    conversations.append(current)
+            else:
+                current.last = event.ts
+        elif event.name == "chat.resolved" and current is not None:
+            if event.ts - current.last >= 30 * MINUTE_MS:
+                current.status, current.end = "dropped", current.last
+            else:
+                current.status, current.end, current.resolution = "resolved", event.ts, event
+            current = None
+    if current is not None:
+        if current.last >= watermark - 30 * MINUTE_MS:
+            current.status = "open"
+        else:
+            current.status, current.end = "dropped", current.last
+    return conversations
+
+
+def response_waits(
+    per_contact: dict[str, list[Event]], conversations: dict[str, list[Conversation]]
+) -> dict[str, Any]:
+    """METRICS.md response time: a wait starts at an inbound message that follows an outbound
+    one (or the contact's first message) or that opens a conversation; it ends at the
+    contact's next outbound message, whoever sends it and however late."""
+    by_responder = {"bot": 0, "agent": 0, "campaign": 0, "unanswered": 0}
+    buckets = {name: 0 for name, _low in WAIT_BUCKETS}
+    total = 0
+    count = 0
+    for contact, contact_events in per_contact.items():
+        messages = sorted(
+            (event for event in contact_events if event.name in MESSAGE_NAMES),
+            key=lambda e: (e.ts, e.name != "message.received", e.properties["messageId"]),
+        )
+        openers = {conversation.opener for conversation in conversations[contact]}
+        for index, message in enumerate(messages):
+            if message.name != "message.received":
+                continue
+            follows_inbound = index > 0 and messages[index - 1].name == "message.received"
+            if follows_inbound and message.event_id not in openers:
+                continue  # a burst: the wait started earlier
+            count += 1
+            response = next((m for m in messages[index + 1 :] if m.name == "message.sent"), None)
+            if response is None:
+                by_responder["unanswered"] += 1
+                continue
+            by_responder[response.properties["senderType"]] += 1
+            buckets[bucket(WAIT_BUCKETS, response.ts - message.ts)] += 1
+            total += response.ts - message.ts
+    return {
+        "waits": count,
+        "waits_by_responder": by_responder,
+        "wait_buckets": buckets,
+        "wait_ms_sum": total,
+    }
+
+
+def conversation_figures(
+    per_contact: dict[str, list[Event]],
+    conversations: dict[str, list[Conversation]],
+    events: Sequence[Event],
+) -> dict[str, Any]:
+    """Statuses, escalation, KRA journey x support type, agents, services and intents."""
+    statuses = {"resolved": 0, "dropped": 0, "open": 0}
+    escalated_count = 0
+    kra: dict[str, dict[str, int]] = {}
+    agents: dict[str, dict[str, int]] = {}
+    services: dict[str, int] = defaultdict(int)
+    intents: dict[str, dict[str, int]] = {}
+
+    def agent_row(agent_id: str) -> dict[str, int]:
+        keys = (
+            "chats_resolved",
+            "messages_sent",
+            "agent_first_responses",
+            "agent_first_response_ms_sum",
+            "resolution_ms_sum",
+            "csat_count",
+            "csat_sum",
+        )
+        return agents.setdefault(agent_id, dict.fromkeys(keys, 0))
+
+    # Each CSAT to the latest conversation of its contact started at or before it and ended
+    # at most 24 h before it (or still open); each conversation keeps its earliest CSAT.
+    csat_of: dict[tuple[str, int], Event] = {}
+    for contact, contact_events in per_contact.items():
+        for event in contact_events:
+            if event.name != "csat.submitted":
+                continue
+            candidates = [
+                c
+                for c in conversations[contact]
+                if c.start <= event.ts and (c.end is None or event.ts <= c.end + CSAT_WINDOW_MS)
+            ]
+            if not candidates:
+                continue
+            owner = max(candidates, key=lambda c: c.start)
+            known = csat_of.get((contact, owner.start))
+            if known is None or event.ts < known.ts:
+                csat_of[(contact, owner.start)] = event
+
+    # Classifications to the conversation of the same contact going on at the time.
+    classified: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for event in events:
+        if event.channel != "ai" or event.name != "ai.classification":
+            continue
+        intent = event.properties["intent"]
+        row = intents.setdefault(
+            intent,
+            dict.fromkeys(
+                ("classifications", "conversations", "resolved", "dropped", "open", "escalated"),
+                0,
+            ),
+        )
+        row["classifications"] += 1
+        contact = e164(event.properties["contact"])
+        for conversation in conversations.get(contact, []):
+            if conversation.holds(event.ts):
+                classified[(contact, conversation.start)].add(intent)
+
+    for contact, contact_events in per_contact.items():
+        for conversation in conversations[contact]:
+            key = (contact, conversation.start)
+            inside = [e for e in contact_events if conversation.holds(e.ts)]
+            handoffs = [e for e in inside if e.name == "agent.handoff"]
+            outbound = [e for e in inside if e.name == "message.sent"]
+            escalated = bool(handoffs)
+            statuses[conversation.status] += 1
+            escalated_count += escalated
+            resolution = conversation.resolution
+            journey = (resolution.properties.get("journey") if resolution else None) or "unknown"
+            row = kra.setdefault(
+                f"{journey}|{'assisted' if escalated else 'self_serve'}",
+                dict.fromkeys(
+                    (
+                        "started",
+                        "resolved",
+                        "dropped",
+                        "open",
+                        "escalated",
+                        "first_responses",
+                        "first_response_ms_sum",
+                        "resolution_ms_sum",
+                        "csat_count",
+                        "csat_sum",
+                    ),
+                    0,
+                ),
+            )
+            row["started"] += 1
+            row[conversation.status] += 1
+            row["escalated"] += escalated
+            responses = [e.ts for e in outbound if e.ts > conversation.start]
+            if responses:
+                row["first_responses"] += 1
+                row["first_response_ms_sum"] += min(responses) - conversation.start
+            csat = csat_of.get(key)
+            if csat is not None:
+                row["csat_count"] += 1
+                row["csat_sum"] += csat.properties["score"]
+            resolution_ms = None
+            if resolution is not None:
+                assert conversation.end is not None
+                resolution_ms = conversation.end - conversation.start
+                row["resolution_ms_sum"] += resolution_ms
+                services[resolution.properties["serviceName"]] += 1
+            for intent in classified.get(key, set()):
+                intents[intent]["conversations"] += 1
+                intents[intent][conversation.status] += 1
+                intents[intent]["escalated"] += escalated
+
+            agent_id = resolution.properties.get("agentId") if resolution else None
+            if not agent_id and handoffs:
+                agent_id = max(handoffs, key=lambda e: e.ts).properties["agentId"]
+            if not agent_id:
+                continue
+            agent = agent_row(agent_id)
+            if resolution_ms is not None:
+                agent["chats_resolved"] += 1
+                agent["resolution_ms_sum"] += resolution_ms
+            if csat is not None:
+                agent["csat_count"] += 1
+                agent["csat_sum"] += csat.properties["score"]
+            if handoffs:
+                handed = min(e.ts for e in handoffs)
+                replies = [
+                    e.ts
+                    for e in outbound
+                    if e.properties["senderType"] == "agent" and e.ts > handed
+                ]
+                if replies:
+                    agent["agent_first_responses"] += 1
+                    agent["agent_first_response_ms_sum"] += min(replies) - handed
+    for event in events:
+        if event.name == "message.sent" and event.properties["senderType"] == "agent":
+            agent_row(event.properties["agentId"])["messages_sent"] += 1
+    return {
+        "statuses": statuses,
+        "escalated": escalated_count,
+        "kra": kra,
+        "agents": agents,
+        "resolved_by_service": dict(services),
+        "intents": intents,
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import random
 import re
 import sys
 import tracemalloc
@@ -16,7 +17,7 @@ import phonenumbers
 import pytest
 from ua_parser import parse as parse_user_agent
 
-from generator import GeneratedEntry, Generation, GeneratorConfig, generate
+from generator import GeneratedEntry, Generation, GeneratorConfig, catalog, generate
 from generator.catalog import EXPLICIT_DEVICES, USER_AGENTS
 from generator.journeys import (
     JOURNEY_PAGES,
@@ -380,6 +381,22 @@ def test_phone_numbers_are_valid_unique_people(
     assert phones_by_user
     assert all(len(phones) == 1 for phones in phones_by_user.values())
     assert all(len(users) == 1 for users in users_by_phone.values())
+
+
+def test_every_phone_space_maps_to_the_country_phonenumbers_gives() -> None:
+    """The generator's country table against phonenumbers, for every two-digit range of
+    every space (where Jersey and the Isle of Man hide among the UK numbers)."""
+    rng = random.Random(7)
+    regions: set[str] = set()
+    for prefix, digits, _weight in catalog.PHONE_SPACES:
+        for head in range(100):
+            for _ in range(4):
+                tail = rng.randrange(10 ** (digits - 2))
+                phone = f"{prefix}{head:02d}{tail:0{digits - 2}d}"
+                region = phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+                assert catalog.country_of_phone(phone) == region, phone
+                regions.add(region)
+    assert regions == {*catalog.CALLING_CODES.values(), *catalog.REGION_RANGES.values()}
 
 
 def test_generation_streams_with_bounded_memory() -> None:

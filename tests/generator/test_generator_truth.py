@@ -62,6 +62,49 @@ def _assert_matches(truth: Truth, expected: dict[str, Any]) -> None:
     assert not mismatches, "truth (generator) vs reference (METRICS.md):\n" + "\n".join(
         f"  {name}: truth={got!r} reference={value!r}" for name, got, value in mismatches
     )
+    _assert_consistent(truth)
+
+
+def _assert_consistent(truth: Truth) -> None:
+    """The breakdowns add up to the totals (and every CSAT finds its conversation)."""
+    wa, ai = truth.whatsapp, truth.ai
+    assert sum(wa.contacts_by_country.values()) == wa.contacts
+    assert sum(wa.messages_by_country.values()) == wa.messages_received + wa.messages_sent
+    assert all(wa.contacts_by_country.values())
+    assert sum(wa.waits_by_responder.values()) == wa.waits
+    assert sum(wa.wait_buckets.values()) == wa.waits - wa.waits_by_responder["unanswered"]
+    assert list(wa.wait_buckets) == ["<1m", "1-5m", "5-15m", "15-30m", "30-60m", "1-4h", ">=4h"]
+    kra = list(wa.kra.values())
+    assert sum(row["started"] for row in kra) == wa.conversations
+    for status, count in wa.conversations_by_status.items():
+        assert sum(row[status] for row in kra) == count
+    assert sum(row["escalated"] for row in kra) == wa.conversations_escalated
+    assert sum(row["csat_count"] for row in kra) == wa.csat_count
+    assert sum(row["csat_sum"] for row in kra) == wa.csat_sum
+    assert all(row["started"] > 0 for row in kra)
+    assert all(
+        row["escalated"] == (row["started"] if key.endswith("|assisted") else 0)
+        for key, row in wa.kra.items()
+    )
+    assert sum(wa.resolved_by_service.values()) == wa.conversations_by_status["resolved"]
+    agents = list(wa.agents.values())
+    assert sum(row["messages_sent"] for row in agents) == wa.messages_sent_by_sender["agent"]
+    assert sum(row["chats_resolved"] for row in agents) <= wa.conversations_by_status["resolved"]
+    assert sum(ai.classifications_by_model.values()) == ai.classifications
+    assert sum(ai.generations_by_model.values()) == ai.generations
+    assert sum(ai.errors_by_model.values()) == sum(ai.errors_by_type.values()) == ai.errors
+    assert list(ai.latency_buckets) == list(ai.latency_ms_sum)
+    for key, buckets in ai.latency_buckets.items():
+        kind, model = key.split("|")
+        by_model = {
+            "classification": ai.classifications_by_model,
+            "generation": ai.generations_by_model,
+        }[kind]
+        assert list(buckets) == ["<250ms", "250-500ms", "500-1000ms", "1-2s", "2-5s", ">=5s"]
+        assert sum(buckets.values()) == by_model[model]
+    assert sum(row["classifications"] for row in ai.intents.values()) == ai.classifications
+    for row in ai.intents.values():
+        assert row["resolved"] + row["dropped"] + row["open"] == row["conversations"] > 0
 
 
 def test_truth_equals_the_metrics_definitions_on_a_small_run() -> None:
@@ -106,6 +149,19 @@ def test_truth_equals_the_metrics_definitions_over_a_week() -> None:
     assert all(count > 0 for count in web.sessions_by_device_type.values())
     assert 0 < ai.correct_classifications < ai.feedback < ai.classifications
     assert ai.errors > 0 and ai.generations > 0
+    # The new breakdowns see every case: countries, responders, waits answered only in a
+    # later episode (hours later), a burst, a new conversation after an unanswered message.
+    assert len(whatsapp.contacts_by_country) >= 6
+    assert all(whatsapp.waits_by_responder[key] > 0 for key in ("bot", "agent", "unanswered"))
+    assert whatsapp.wait_buckets[">=4h"] > 0
+    assert {key.split("|")[1] for key in whatsapp.kra} == {"assisted", "self_serve"}
+    assert {key.split("|")[0] for key in whatsapp.kra} == {"MRI", "TOT", "NIL", "unknown"}
+    assert len(whatsapp.agents) == 8 and all(
+        row["agent_first_responses"] > 0 and row["csat_count"] > 0
+        for row in whatsapp.agents.values()
+    )
+    assert len(ai.latency_buckets) == 4 and len(ai.errors_by_type) == 4
+    assert all(row["escalated"] > 0 for row in ai.intents.values())
     for journey, counts in web.funnel_sessions.items():
         assert len(counts) == len(JOURNEYS[journey])
         assert counts == sorted(counts, reverse=True) and counts[-1] > 0
