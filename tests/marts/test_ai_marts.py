@@ -18,3 +18,72 @@ def test_classifications_feedback_accuracy_and_errors(
     assert row == (ai["classifications"], ai["feedback"], ai["correct_classifications"])
     errors = marts.execute("select count(*) from marts.fct_ai_errors").fetchone()[0]
     assert errors == ai["errors"]
+
+
+def _by_key(marts: psycopg.Connection, sql: str) -> dict:
+    return {row[0]: row[1] for row in marts.execute(sql)}
+
+
+def test_requests_and_errors_by_model_and_type(
+    marts: psycopg.Connection, demo_warehouse: DemoWarehouse
+) -> None:
+    ai = demo_warehouse.truth["ai"]
+    for column, expected in (
+        ("classifications", ai["classifications_by_model"]),
+        ("generations", ai["generations_by_model"]),
+        ("errors", ai["errors_by_model"]),
+    ):
+        actual = _by_key(
+            marts,
+            f"select model, sum({column}) from marts.ai_stats_daily group by 1"
+            f" having sum({column}) > 0",
+        )
+        assert actual == expected, column
+    by_type = _by_key(marts, "select error_type, sum(errors) from marts.ai_errors_daily group by 1")
+    assert by_type == ai["errors_by_type"]
+
+
+def test_latency_histogram_and_totals_by_kind_and_model(
+    marts: psycopg.Connection, demo_warehouse: DemoWarehouse
+) -> None:
+    ai = demo_warehouse.truth["ai"]
+    histogram: dict[str, dict[str, int]] = {}
+    for key, bucket, requests in marts.execute(
+        "select kind || '|' || model, bucket, sum(requests)"
+        " from marts.ai_latency_histogram_daily group by 1, 2"
+    ):
+        histogram.setdefault(key, {})[bucket] = requests
+    assert histogram == ai["latency_buckets"]
+    totals = _by_key(
+        marts,
+        """
+        select 'classification|' || model, sum(latency_ms) from marts.fct_ai_classifications
+        group by model
+        union all
+        select 'generation|' || model, sum(latency_ms) from marts.fct_ai_generations
+        group by model
+        """,
+    )
+    assert totals == ai["latency_ms_sum"]
+    weighted = _by_key(
+        marts,
+        "select kind || '|' || model, round(sum(avg_latency_ms * requests))"
+        " from marts.ai_latency_daily group by 1",
+    )
+    assert weighted == ai["latency_ms_sum"]
+
+
+def test_intents_with_the_outcome_of_their_conversations(
+    marts: psycopg.Connection, demo_warehouse: DemoWarehouse
+) -> None:
+    rows = marts.execute(
+        """
+        select intent, sum(classifications), sum(conversations), sum(conversations_resolved),
+            sum(conversations_dropped), sum(conversations_open), sum(conversations_escalated)
+        from marts.ai_intents_daily
+        group by intent
+        """
+    ).fetchall()
+    fields = ("classifications", "conversations", "resolved", "dropped", "open", "escalated")
+    actual = {intent: dict(zip(fields, values, strict=True)) for intent, *values in rows}
+    assert actual == demo_warehouse.truth["ai"]["intents"]

@@ -73,3 +73,145 @@ def test_every_conversation_message_is_counted_once(marts) -> None:
         """
     ).fetchone()
     assert row[0] == row[1]
+
+
+def _by_key(marts, sql: str) -> dict:
+    """{first column: the rest of the row} of ``sql``."""
+    return {row[0]: row[1:] if len(row) > 2 else row[1] for row in marts.execute(sql)}
+
+
+def test_contacts_and_messages_by_country(marts, whatsapp) -> None:
+    contacts = _by_key(
+        marts, "select country_code, count(*) from marts.dim_whatsapp_contacts group by 1"
+    )
+    assert contacts == whatsapp["contacts_by_country"]
+    messages = _by_key(
+        marts,
+        "select country_code, sum(messages_received + messages_sent)"
+        " from marts.whatsapp_countries_daily group by 1",
+    )
+    assert messages == whatsapp["messages_by_country"]
+
+
+def test_daily_stats_add_up_to_the_week(marts, whatsapp) -> None:
+    row = marts.execute(
+        """
+        select sum(messages_received), sum(messages_sent), sum(messages_delivered),
+            sum(messages_read), sum(messages_failed), sum(messages_replied), sum(new_contacts),
+            sum(conversations_started)
+        from marts.whatsapp_stats_daily
+        """
+    ).fetchone()
+    assert row == (
+        whatsapp["messages_received"],
+        whatsapp["messages_sent"],
+        whatsapp["messages_delivered"],
+        whatsapp["messages_read"],
+        whatsapp["messages_failed"],
+        whatsapp["messages_replied"],
+        whatsapp["contacts"],
+        whatsapp["conversations"],
+    )
+    funnel = _by_key(
+        marts,
+        "select stage, sum(messages) from marts.whatsapp_message_funnel_daily group by 1",
+    )
+    assert funnel == {
+        "sent": whatsapp["messages_sent"],
+        "delivered": whatsapp["messages_delivered"],
+        "read": whatsapp["messages_read"],
+        "replied": whatsapp["messages_replied"],
+    }
+
+
+def test_response_waits_by_responder_and_bucket(marts, whatsapp) -> None:
+    by_responder = _by_key(
+        marts,
+        "select coalesce(responder, 'unanswered'), count(*)"
+        " from marts.fct_whatsapp_response_times group by 1",
+    )
+    expected = {key: count for key, count in whatsapp["waits_by_responder"].items() if count}
+    assert by_responder == expected
+    assert sum(by_responder.values()) == whatsapp["waits"]
+    buckets = _by_key(
+        marts,
+        "select bucket, sum(waits) from marts.whatsapp_response_time_histogram_daily group by 1",
+    )
+    assert buckets == whatsapp["wait_buckets"]
+    total_ms = marts.execute(
+        "select round(sum(response_seconds) * 1000) from marts.fct_whatsapp_response_times"
+    ).fetchone()[0]
+    assert total_ms == whatsapp["wait_ms_sum"]
+
+
+def test_kra_report_by_journey_and_support_type(marts, whatsapp) -> None:
+    rows = marts.execute(
+        """
+        select journey || '|' || support_type,
+            sum(chats_started), sum(chats_resolved), sum(chats_dropped), sum(chats_open),
+            sum(chats_escalated), sum(first_responses),
+            round(sum(total_first_response_seconds) * 1000),
+            round(coalesce(sum(total_resolution_seconds), 0) * 1000),
+            sum(csat_responses), coalesce(sum(csat_score_sum), 0)
+        from marts.kra_daily
+        group by 1
+        """
+    ).fetchall()
+    fields = (
+        "started",
+        "resolved",
+        "dropped",
+        "open",
+        "escalated",
+        "first_responses",
+        "first_response_ms_sum",
+        "resolution_ms_sum",
+        "csat_count",
+        "csat_sum",
+    )
+    actual = {key: dict(zip(fields, values, strict=True)) for key, *values in rows}
+    assert actual == whatsapp["kra"]
+
+
+def test_agent_performance_over_the_week(marts, whatsapp) -> None:
+    rows = marts.execute(
+        """
+        select agent_id, sum(chats_resolved), sum(messages_sent), sum(first_responses),
+            round(coalesce(sum(avg_first_response_seconds * first_responses), 0) * 1000),
+            round(coalesce(sum(avg_resolution_seconds * chats_resolved), 0) * 1000),
+            sum(csat_responses), round(coalesce(sum(csat_avg * csat_responses), 0))
+        from marts.agent_performance
+        group by agent_id
+        """
+    ).fetchall()
+    fields = (
+        "chats_resolved",
+        "messages_sent",
+        "agent_first_responses",
+        "agent_first_response_ms_sum",
+        "resolution_ms_sum",
+        "csat_count",
+        "csat_sum",
+    )
+    actual = {agent: dict(zip(fields, values, strict=True)) for agent, *values in rows}
+    assert actual == whatsapp["agents"]
+
+
+def test_resolved_chats_by_service(marts, whatsapp) -> None:
+    by_service = _by_key(
+        marts,
+        "select service_name, sum(chats_resolved) from marts.service_performance_daily group by 1",
+    )
+    assert by_service == whatsapp["resolved_by_service"]
+
+
+def test_reported_durations_agree_with_measured_resolutions(marts) -> None:
+    row = marts.execute(
+        """
+        select count(*), count(*) filter (where abs(reported_duration_difference_seconds) >= 60)
+        from marts.fct_conversations
+        where status = 'resolved'
+        """
+    ).fetchone()
+    assert row[0] > 0
+    assert row[1] == 0

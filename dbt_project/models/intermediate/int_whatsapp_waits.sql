@@ -63,7 +63,8 @@ wait_starts as (
         ordered.direction = 'inbound'
         and (
             ordered.previous_direction is distinct from 'inbound'
-            or ordered.sent_at = conversations.started_at
+            -- the message that opened the conversation (keyed by its event)
+            or conversations.conversation_id = 'conv_' || md5(ordered.event_id)
         )
 ),
 

@@ -39,7 +39,11 @@ grid as (
         groups.model,
         buckets.bucket,
         buckets.bucket_order
-    from (select distinct activity_date, kind, model from requests) as groups
+    from (select distinct
+        activity_date,
+        kind,
+        model
+    from requests) as groups
     cross join {{ bucket_relation('ai_latency_ms') }}
 ),
 

@@ -36,11 +36,20 @@ errors as (
 ),
 
 model_days as (
-    select activity_date, model from classifications
+    select
+        activity_date,
+        model
+    from classifications
     union
-    select activity_date, model from generations
+    select
+        activity_date,
+        model
+    from generations
     union
-    select activity_date, model from errors
+    select
+        activity_date,
+        model
+    from errors
 ),
 
 final as (

@@ -72,15 +72,30 @@ sent as (
 ),
 
 agent_days as (
-    select agent_id, activity_date from assignments
+    select
+        agent_id,
+        activity_date
+    from assignments
     union
-    select agent_id, activity_date from resolutions
+    select
+        agent_id,
+        activity_date
+    from resolutions
     union
-    select agent_id, activity_date from first_responses
+    select
+        agent_id,
+        activity_date
+    from first_responses
     union
-    select agent_id, activity_date from ratings
+    select
+        agent_id,
+        activity_date
+    from ratings
     union
-    select agent_id, activity_date from sent
+    select
+        agent_id,
+        activity_date
+    from sent
 ),
 
 final as (

@@ -24,8 +24,10 @@ handoffs as (
     select
         spans.conversation_id,
         min(events.occurred_at) as first_handoff_at,
-        (array_agg(events.properties ->> 'agentId' order by events.occurred_at desc))[1]
-            as last_handoff_agent_id,
+        (
+            array_agg(events.properties ->> 'agentId' order by events.occurred_at desc)
+            filter (where nullif(events.properties ->> 'agentId', '') is not null)
+        )[1] as last_handoff_agent_id,
         count(*) as handoff_count
     from spans
     inner join events

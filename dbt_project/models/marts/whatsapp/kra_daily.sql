@@ -25,17 +25,21 @@ final as (
         count(*) filter (where status = 'dropped') as chats_dropped,
         count(*) filter (where status = 'open') as chats_open,
         count(*) filter (where is_escalated) as chats_escalated,
+        count(first_response_seconds) as first_responses,
+        sum(first_response_seconds) as total_first_response_seconds,
         avg(first_response_seconds) as avg_first_response_seconds,
         percentile_cont(0.5) within group (order by first_response_seconds)
             as median_first_response_seconds,
+        sum(resolution_seconds) as total_resolution_seconds,
         avg(resolution_seconds) as avg_resolution_seconds,
         percentile_cont(0.5) within group (order by resolution_seconds)
             as median_resolution_seconds,
         count(csat_score) as csat_responses,
+        sum(csat_score) as csat_score_sum,
         avg(csat_score) as csat_avg,
         avg(case when csat_score >= 4 then 1.0 when csat_score is not null then 0.0 end)
             as csat_pct,
-        count(csat_score)::numeric
+        count(csat_score) filter (where status = 'resolved')::numeric
         / nullif(count(*) filter (where status = 'resolved'), 0) as csat_response_rate,
         count(*) filter (where is_escalated)::numeric / count(*) as escalation_rate
     from classified

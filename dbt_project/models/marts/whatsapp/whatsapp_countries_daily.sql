@@ -43,12 +43,13 @@ new_contacts as (
 message_counts as (
     select
         messages.sent_date as activity_date,
-        contacts.country_code,
+        coalesce(contacts.country_code, 'unknown') as country_code,
         count(*) filter (where messages.direction = 'inbound') as messages_received,
         count(*) filter (where messages.direction = 'outbound') as messages_sent
     from messages
-    inner join contacts on messages.contact_key = contacts.contact_key
-    group by messages.sent_date, contacts.country_code
+    -- a message without a (valid) contact counts under `unknown`
+    left join contacts on messages.contact_key = contacts.contact_key
+    group by messages.sent_date, coalesce(contacts.country_code, 'unknown')
 ),
 
 conversation_counts as (
@@ -60,28 +61,44 @@ conversation_counts as (
     group by started_date, country_code
 ),
 
+country_days as (
+    select
+        activity_date,
+        country_code
+    from activity
+    union
+    select
+        activity_date,
+        country_code
+    from message_counts
+),
+
 final as (
     select
-        activity.activity_date,
-        activity.country_code,
-        activity.active_contacts,
+        country_days.activity_date,
+        country_days.country_code,
+        coalesce(activity.active_contacts, 0) as active_contacts,
         coalesce(new_contacts.new_contacts, 0) as new_contacts,
         coalesce(message_counts.messages_received, 0) as messages_received,
         coalesce(message_counts.messages_sent, 0) as messages_sent,
         coalesce(conversation_counts.conversations_started, 0) as conversations_started
-    from activity
+    from country_days
+    left join activity
+        on
+            country_days.activity_date = activity.activity_date
+            and country_days.country_code = activity.country_code
     left join new_contacts
         on
-            activity.activity_date = new_contacts.activity_date
-            and activity.country_code = new_contacts.country_code
+            country_days.activity_date = new_contacts.activity_date
+            and country_days.country_code = new_contacts.country_code
     left join message_counts
         on
-            activity.activity_date = message_counts.activity_date
-            and activity.country_code = message_counts.country_code
+            country_days.activity_date = message_counts.activity_date
+            and country_days.country_code = message_counts.country_code
     left join conversation_counts
         on
-            activity.activity_date = conversation_counts.activity_date
-            and activity.country_code = conversation_counts.country_code
+            country_days.activity_date = conversation_counts.activity_date
+            and country_days.country_code = conversation_counts.country_code
 )
 
 select * from final

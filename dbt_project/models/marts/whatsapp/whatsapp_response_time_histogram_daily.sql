@@ -13,7 +13,10 @@ grid as (
         days.responder,
         buckets.bucket,
         buckets.bucket_order
-    from (select distinct wait_date, responder from waits) as days
+    from (select distinct
+        wait_date,
+        responder
+    from waits) as days
     cross join {{ bucket_relation('response_time_seconds') }}
 ),
 

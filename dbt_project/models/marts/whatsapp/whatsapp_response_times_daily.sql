@@ -9,7 +9,6 @@ waits as (
 
 final as (
     select
-        wait_date as activity_date,
         count(*) as waits,
         count(*) filter (where is_answered) as answered_waits,
         count(*) filter (where not is_answered) as unanswered_waits,
@@ -17,16 +16,18 @@ final as (
         percentile_cont(0.5) within group (order by response_seconds) as median_response_seconds,
         percentile_cont(0.9) within group (order by response_seconds) as p90_response_seconds,
         {%- for responder in ['bot', 'agent', 'campaign'] %}
-        count(*) filter (where responder = '{{ responder }}') as {{ responder }}_waits,
-        avg(response_seconds) filter (where responder = '{{ responder }}')
-            as {{ responder }}_avg_response_seconds,
-        percentile_cont(0.5) within group (order by response_seconds) filter (
-            where responder = '{{ responder }}'
-        ) as {{ responder }}_median_response_seconds,
-        percentile_cont(0.9) within group (order by response_seconds) filter (
-            where responder = '{{ responder }}'
-        ) as {{ responder }}_p90_response_seconds{{ ',' if not loop.last }}
+            count(*) filter (where responder = '{{ responder }}') as {{ responder }}_waits,
+            avg(response_seconds) filter (
+                where responder = '{{ responder }}'
+            ) as {{ responder }}_avg_response_seconds,
+            percentile_cont(0.5) within group (order by response_seconds) filter (
+                where responder = '{{ responder }}'
+            ) as {{ responder }}_median_response_seconds,
+            percentile_cont(0.9) within group (order by response_seconds) filter (
+                where responder = '{{ responder }}'
+            ) as {{ responder }}_p90_response_seconds,
         {%- endfor %}
+        wait_date as activity_date
     from waits
     group by wait_date
 )
