@@ -20,6 +20,9 @@ from typing import Any
 
 import phonenumbers
 
+# The layout of the truth's per-key records (names only; every figure is recomputed here).
+from generator.truth import AGENT_FIELDS, KRA_FIELDS
+
 # CONTRACT.md section 3's rejection reasons, in the contract's order, written out here on
 # purpose: the tests check the pipeline's and the generator's lists against this one.
 REASONS = (
@@ -579,16 +582,7 @@ def conversation_figures(
     intents: dict[str, dict[str, int]] = {}
 
     def agent_row(agent_id: str) -> dict[str, int]:
-        keys = (
-            "chats_resolved",
-            "messages_sent",
-            "agent_first_responses",
-            "agent_first_response_ms_sum",
-            "resolution_ms_sum",
-            "csat_count",
-            "csat_sum",
-        )
-        return agents.setdefault(agent_id, dict.fromkeys(keys, 0))
+        return agents.setdefault(agent_id, dict.fromkeys(AGENT_FIELDS, 0))
 
     # Each CSAT to the latest conversation of its contact started at or before it and ended
     # at most 24 h before it (or still open); each conversation keeps its earliest CSAT.
@@ -641,21 +635,7 @@ def conversation_figures(
             journey = (resolution.properties.get("journey") if resolution else None) or "unknown"
             row = kra.setdefault(
                 f"{journey}|{'assisted' if escalated else 'self_serve'}",
-                dict.fromkeys(
-                    (
-                        "started",
-                        "resolved",
-                        "dropped",
-                        "open",
-                        "escalated",
-                        "first_responses",
-                        "first_response_ms_sum",
-                        "resolution_ms_sum",
-                        "csat_count",
-                        "csat_sum",
-                    ),
-                    0,
-                ),
+                dict.fromkeys(KRA_FIELDS, 0),
             )
             row["started"] += 1
             row[conversation.status] += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
+from generator.truth import INTENT_FIELDS
 from tests.conftest import DemoWarehouse
 
 
@@ -84,6 +85,5 @@ def test_intents_with_the_outcome_of_their_conversations(
         group by intent
         """
     ).fetchall()
-    fields = ("classifications", "conversations", "resolved", "dropped", "open", "escalated")
-    actual = {intent: dict(zip(fields, values, strict=True)) for intent, *values in rows}
+    actual = {intent: dict(zip(INTENT_FIELDS, values, strict=True)) for intent, *values in rows}
     assert actual == demo_warehouse.truth["ai"]["intents"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from generator.truth import AGENT_FIELDS, KRA_FIELDS
 from tests.conftest import DemoWarehouse
 
 
@@ -157,19 +158,7 @@ def test_kra_report_by_journey_and_support_type(marts, whatsapp) -> None:
         group by 1
         """
     ).fetchall()
-    fields = (
-        "started",
-        "resolved",
-        "dropped",
-        "open",
-        "escalated",
-        "first_responses",
-        "first_response_ms_sum",
-        "resolution_ms_sum",
-        "csat_count",
-        "csat_sum",
-    )
-    actual = {key: dict(zip(fields, values, strict=True)) for key, *values in rows}
+    actual = {key: dict(zip(KRA_FIELDS, values, strict=True)) for key, *values in rows}
     assert actual == whatsapp["kra"]
 
 
@@ -184,16 +173,7 @@ def test_agent_performance_over_the_week(marts, whatsapp) -> None:
         group by agent_id
         """
     ).fetchall()
-    fields = (
-        "chats_resolved",
-        "messages_sent",
-        "agent_first_responses",
-        "agent_first_response_ms_sum",
-        "resolution_ms_sum",
-        "csat_count",
-        "csat_sum",
-    )
-    actual = {agent: dict(zip(fields, values, strict=True)) for agent, *values in rows}
+    actual = {agent: dict(zip(AGENT_FIELDS, values, strict=True)) for agent, *values in rows}
     assert actual == whatsapp["agents"]
 
 

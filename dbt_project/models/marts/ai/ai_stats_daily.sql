@@ -1,6 +1,9 @@
 -- One row per day (reporting time zone) and model with AI activity (METRICS.md, AI):
 -- classifications, feedback and accuracy, generations, errors and the error rate.
 -- Accuracy and rates do not add up: recompute them from the counts for a range.
+{%- set parts = ['classifications', 'generations', 'errors'] %}
+{%- set keys = ['activity_date', 'model'] %}
+
 with
 
 classifications as (
@@ -36,20 +39,7 @@ errors as (
 ),
 
 model_days as (
-    select
-        activity_date,
-        model
-    from classifications
-    union
-    select
-        activity_date,
-        model
-    from generations
-    union
-    select
-        activity_date,
-        model
-    from errors
+    {{ keys_of(parts, keys) }}
 ),
 
 final as (
@@ -73,18 +63,7 @@ final as (
             + coalesce(errors.errors, 0)
         ) as error_rate
     from model_days
-    left join classifications
-        on
-            model_days.activity_date = classifications.activity_date
-            and model_days.model = classifications.model
-    left join generations
-        on
-            model_days.activity_date = generations.activity_date
-            and model_days.model = generations.model
-    left join errors
-        on
-            model_days.activity_date = errors.activity_date
-            and model_days.model = errors.model
+    {{ left_join_on_keys('model_days', parts, keys) }}
 )
 
 select * from final

@@ -2,6 +2,9 @@
 -- figure counts on the day its activity happened: a resolution on its resolution day, an
 -- agent's first response on the day of that reply, a CSAT on the day it was submitted, a
 -- message on its send day, an assignment on the day of the conversation's first handoff.
+{%- set parts = ['assignments', 'resolutions', 'first_responses', 'ratings', 'sent'] %}
+{%- set keys = ['agent_id', 'activity_date'] %}
+
 with
 
 conversations as (
@@ -72,30 +75,7 @@ sent as (
 ),
 
 agent_days as (
-    select
-        agent_id,
-        activity_date
-    from assignments
-    union
-    select
-        agent_id,
-        activity_date
-    from resolutions
-    union
-    select
-        agent_id,
-        activity_date
-    from first_responses
-    union
-    select
-        agent_id,
-        activity_date
-    from ratings
-    union
-    select
-        agent_id,
-        activity_date
-    from sent
+    {{ keys_of(parts, keys) }}
 ),
 
 final as (
@@ -114,26 +94,7 @@ final as (
         ratings.csat_pct,
         coalesce(sent.messages_sent, 0) as messages_sent
     from agent_days
-    left join assignments
-        on
-            agent_days.agent_id = assignments.agent_id
-            and agent_days.activity_date = assignments.activity_date
-    left join resolutions
-        on
-            agent_days.agent_id = resolutions.agent_id
-            and agent_days.activity_date = resolutions.activity_date
-    left join first_responses
-        on
-            agent_days.agent_id = first_responses.agent_id
-            and agent_days.activity_date = first_responses.activity_date
-    left join ratings
-        on
-            agent_days.agent_id = ratings.agent_id
-            and agent_days.activity_date = ratings.activity_date
-    left join sent
-        on
-            agent_days.agent_id = sent.agent_id
-            and agent_days.activity_date = sent.activity_date
+    {{ left_join_on_keys('agent_days', parts, keys) }}
 )
 
 select * from final

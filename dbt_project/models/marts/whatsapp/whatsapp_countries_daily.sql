@@ -2,6 +2,9 @@
 -- new contacts, messages and conversations started. Active contacts do not add up across
 -- days (a contact is active on many); for a range, count dim_whatsapp_contacts or
 -- fct_whatsapp_messages.
+{%- set parts = ['activity', 'new_contacts', 'message_counts', 'conversation_counts'] %}
+{%- set keys = ['activity_date', 'country_code'] %}
+
 with
 
 events as (
@@ -62,15 +65,7 @@ conversation_counts as (
 ),
 
 country_days as (
-    select
-        activity_date,
-        country_code
-    from activity
-    union
-    select
-        activity_date,
-        country_code
-    from message_counts
+    {{ keys_of(parts, keys) }}
 ),
 
 final as (
@@ -83,22 +78,7 @@ final as (
         coalesce(message_counts.messages_sent, 0) as messages_sent,
         coalesce(conversation_counts.conversations_started, 0) as conversations_started
     from country_days
-    left join activity
-        on
-            country_days.activity_date = activity.activity_date
-            and country_days.country_code = activity.country_code
-    left join new_contacts
-        on
-            country_days.activity_date = new_contacts.activity_date
-            and country_days.country_code = new_contacts.country_code
-    left join message_counts
-        on
-            country_days.activity_date = message_counts.activity_date
-            and country_days.country_code = message_counts.country_code
-    left join conversation_counts
-        on
-            country_days.activity_date = conversation_counts.activity_date
-            and country_days.country_code = conversation_counts.country_code
+    {{ left_join_on_keys('country_days', parts, keys) }}
 )
 
 select * from final
