@@ -2,7 +2,7 @@
 
 analytics services up|down|status
 analytics generate --days N --seed S [--start YYYY-MM-DD] [--scale F]
-analytics refresh [--full-refresh]
+analytics refresh [--full-refresh] [--wait SECONDS] [--accept-row-counts]
 analytics extract            (the extract alone, outside Dagster)
 analytics summary            (what the warehouse holds)
 analytics dev | docs         (Dagster UI and daemon; dbt docs; both on 127.0.0.1)
@@ -147,7 +147,12 @@ def cmd_refresh(args: argparse.Namespace, settings: Settings) -> int:
     from orchestration.lib.refresh import run_refresh
 
     _export(settings)
-    return run_refresh(settings, full_refresh=args.full_refresh)
+    return run_refresh(
+        settings,
+        full_refresh=args.full_refresh,
+        wait_seconds=args.wait,
+        accept_row_counts=args.accept_row_counts,
+    )
 
 
 # --- summary, dev, docs -------------------------------------------------------------------
@@ -186,11 +191,25 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
     from orchestration.lib.dbt_project import DBT_PROJECT_DIR, dbt_env, dbt_executable
 
+    docs_target = DBT_PROJECT_DIR / "target" / "docs"
     _export(settings)
-    base = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    subprocess.run([dbt_executable(), "docs", "generate", *base], env=dbt_env(), check=True)
+    # The docs describe the published marts (what BI tools read), not the build schemas;
+    # they get their own target folder so the pipeline's manifest is left alone.
+    base = [
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(docs_target),
+    ]
+    subprocess.run(
+        [dbt_executable(), "docs", "generate", *base, "--vars", '{"build_suffix": ""}'],
+        env=dbt_env(),
+        check=True,
+    )
     if args.no_serve:
-        print(f"dbt docs written to {DBT_PROJECT_DIR / 'target' / 'index.html'}")
+        print(f"dbt docs written to {docs_target / 'index.html'}")
         return 0
     log.info("dbt docs on http://%s:%d", args.host, args.port)
     return subprocess.call(
@@ -259,6 +278,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     refresh = commands.add_parser("refresh", help="run the whole pipeline once through Dagster")
     refresh.add_argument("--full-refresh", action="store_true", help="rebuild every model")
+    refresh.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="when another refresh is running, wait this long for it (default: exit at once)",
+    )
+    refresh.add_argument(
+        "--accept-row-counts",
+        action="store_true",
+        help="skip the row-count band check once, after a deliberate large change",
+    )
     refresh.set_defaults(handler=cmd_refresh)
 
     extract = commands.add_parser("extract", help="run only the extract (outside Dagster)")

@@ -15,6 +15,7 @@ import dagster as dg
 from extract.config import Settings
 
 EXTRACT_ASSET = dg.AssetKey(["raw", "events"])
+PUBLISH_ASSET = dg.AssetKey(["publish", "marts"])
 ENRICHMENT_ASSET = dg.AssetKey(["raw", "event_enrichment"])
 
 
@@ -31,13 +32,17 @@ class StepReport:
     failed_checks: list[str] = field(default_factory=list)
 
 
-def _run_config(full_refresh: bool) -> dict:
-    config: dict = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+def _run_config(full_refresh: bool, wait_seconds: float, accept_row_counts: bool) -> dict:
+    config: dict = {
+        "loggers": {"console": {"config": {"log_level": "INFO"}}},
+        "resources": {"refresh_lock": {"config": {"wait_seconds": wait_seconds}}},
+        "ops": {},
+    }
     if full_refresh:
-        config["ops"] = {
-            "dbt_models": {"config": {"full_refresh": True}},
-            "raw__event_enrichment": {"config": {"full": True}},
-        }
+        config["ops"]["dbt_models"] = {"config": {"full_refresh": True}}
+        config["ops"]["raw__event_enrichment"] = {"config": {"full": True}}
+    if accept_row_counts:
+        config["ops"]["great_expectations_suites"] = {"config": {"row_count_band": False}}
     return config
 
 
@@ -62,6 +67,8 @@ def _collect(result: dg.ExecuteInProcessResult) -> dict[str, StepReport]:
             if materialization.asset_key == EXTRACT_ASSET:
                 step.rows_in = int(metadata.get("entries_read", 0))
                 step.rows_out = int(metadata.get("loaded", 0))
+            elif materialization.asset_key == PUBLISH_ASSET:
+                step.rows_out = int(metadata.get("rows", 0))
             elif materialization.asset_key == ENRICHMENT_ASSET:
                 step.rows_in = step.rows_out = int(metadata.get("events_enriched", 0))
             elif "dagster/row_count" in metadata:
@@ -95,7 +102,7 @@ def _fmt(value: int | float | None, spec: str = ",") -> str:
 
 def print_report(steps: dict[str, StepReport], run_id: str, seconds: float) -> None:
     header = (
-        f"{'step':<22} {'status':<8} {'time':>8} {'rows in':>11} {'rows out':>11} {'checks':>13}"
+        f"{'step':<26} {'status':<8} {'time':>8} {'rows in':>11} {'rows out':>11} {'checks':>13}"
     )
     print(header)
     print("-" * len(header))
@@ -105,27 +112,46 @@ def print_report(steps: dict[str, StepReport], run_id: str, seconds: float) -> N
             checks += f", {step.checks_failed} failed"
         time_taken = "-" if step.seconds is None else f"{step.seconds:.1f}s"
         print(
-            f"{step.name:<22} {step.status:<8} {time_taken:>8} {_fmt(step.rows_in):>11} "
+            f"{step.name:<26} {step.status:<8} {time_taken:>8} {_fmt(step.rows_in):>11} "
             f"{_fmt(step.rows_out):>11} {checks:>13}"
         )
     print(f"run {run_id} took {seconds:.1f}s")
 
 
-def run_refresh(settings: Settings, *, full_refresh: bool = False) -> int:
+# Exit status when another refresh is running (nothing was done).
+EXIT_ALREADY_RUNNING = 3
+
+
+def run_refresh(
+    settings: Settings,
+    *,
+    full_refresh: bool = False,
+    wait_seconds: float = 0.0,
+    accept_row_counts: bool = False,
+) -> int:
     """Run the refresh job once; print the report; return the process exit status."""
     import time
 
     from orchestration.definitions import defs
     from orchestration.defs.schedules import REFRESH_JOB_NAME
+    from orchestration.lib.refresh_lock import RefreshAlreadyRunning, RefreshLock
     from orchestration.lib.services import ensure_databases
 
     ensure_databases(settings)
+    # Ask first, so that a refresh that cannot start leaves no failed run behind; the job
+    # takes the lock itself for the whole run (a daemon run could start in between).
+    try:
+        with RefreshLock(settings.database_url) as probe:
+            probe.acquire(wait_seconds)
+    except RefreshAlreadyRunning as error:
+        print(f"refresh not started: {error}", file=sys.stderr)
+        return EXIT_ALREADY_RUNNING
     job = defs().resolve_job_def(REFRESH_JOB_NAME)
     started = time.monotonic()
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
-            run_config=_run_config(full_refresh),
+            run_config=_run_config(full_refresh, wait_seconds, accept_row_counts),
             raise_on_error=False,
             tags={"analytics/trigger": "cli", "analytics/full_refresh": str(full_refresh).lower()},
         )

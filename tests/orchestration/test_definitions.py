@@ -53,6 +53,7 @@ EXPECTED_ASSET_KEYS = [
     "marts/whatsapp_stats_daily",
     "marts/whatsapp_volume_hourly",
     "marts_pii/dim_user_traits",
+    "publish/marts",
     "raw/event_enrichment",
     "raw/events",
     "staging/funnel_steps",

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from extract.load import ExtractOptions, ExtractResult, run_extract
-from orchestration.defs.resources import AnalyticsSettings
+from orchestration.defs.resources import AnalyticsSettings, RefreshLockResource
 
 
 class ExtractConfig(dg.Config):
@@ -24,7 +24,10 @@ class ExtractConfig(dg.Config):
     ),
 )
 def raw_events(
-    context: dg.AssetExecutionContext, config: ExtractConfig, analytics: AnalyticsSettings
+    context: dg.AssetExecutionContext,
+    config: ExtractConfig,
+    analytics: AnalyticsSettings,
+    refresh_lock: RefreshLockResource,  # held for the run: one refresh at a time
 ) -> dg.MaterializeResult:
     options = ExtractOptions(
         batch_size=config.batch_size,

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from extract.enrich import EnrichmentResult, run_enrichment
-from orchestration.defs.resources import AnalyticsSettings
+from orchestration.defs.resources import AnalyticsSettings, RefreshLockResource
 
 
 class EnrichmentConfig(dg.Config):
@@ -25,7 +25,10 @@ class EnrichmentConfig(dg.Config):
     ),
 )
 def raw_event_enrichment(
-    context: dg.AssetExecutionContext, config: EnrichmentConfig, analytics: AnalyticsSettings
+    context: dg.AssetExecutionContext,
+    config: EnrichmentConfig,
+    analytics: AnalyticsSettings,
+    refresh_lock: RefreshLockResource,  # held for the run: one refresh at a time
 ) -> dg.MaterializeResult:
     def report(progress: EnrichmentResult) -> None:
         context.log.info(

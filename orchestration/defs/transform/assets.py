@@ -6,9 +6,10 @@ import shutil
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.defs.resources import AnalyticsSettings
+from orchestration.defs.resources import AnalyticsSettings, RefreshLockResource
 from orchestration.lib.dbt_project import dbt_project, prepare_manifest
 from orchestration.lib.dbt_translator import translator
+from orchestration.lib.publish import PUBLISHED_SCHEMAS, drop_build_schemas
 
 
 class DbtBuildConfig(dg.Config):
@@ -25,9 +26,14 @@ def dbt_models(
     config: DbtBuildConfig,
     dbt: DbtCliResource,
     analytics: AnalyticsSettings,
+    refresh_lock: RefreshLockResource,  # held for the run: one refresh at a time
 ):
+    settings = analytics.get()
     # dbt's profile reads the warehouse coordinates derived from ANALYTICS_DATABASE_URL.
-    os.environ.update(analytics.get().environ())
+    os.environ.update(settings.environ())
+    # The marts are built where BI tools cannot see them (write-audit-publish); start from
+    # empty build schemas so nothing an earlier failed run left there can be published.
+    drop_build_schemas(settings.database_url)
     args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     try:
@@ -38,6 +44,14 @@ def dbt_models(
         # Each run gets its own target folder (a copy of the manifest and every compiled
         # file, ~20 MB); the hourly schedule would otherwise fill the disk with them.
         shutil.rmtree(invocation.target_path, ignore_errors=True)
+
+
+def published_mart_keys() -> list[dg.AssetKey]:
+    """The dbt assets BI tools read once published: every model of marts and marts_pii."""
+    return sorted(
+        (key for key in dbt_models.keys if key.path[0] in PUBLISHED_SCHEMAS),
+        key=lambda key: key.to_user_string(),
+    )
 
 
 class DbtBuildError(RuntimeError):

@@ -1,0 +1,268 @@
+"""Great Expectations suites: what dbt tests do poorly, run on the built marts before they
+are published.
+
+dbt tests guard structure (keys, relationships, accepted values, reconciliations). These
+suites guard the shape of the data: row counts against the published marts (a refresh that
+loses half a mart, or multiplies it, is a broken refresh), distributions (medians, means,
+shares of nulls) and value ranges that only make sense over many rows. Distribution
+expectations apply from ``MIN_ROWS_FOR_DISTRIBUTIONS`` rows on: on a handful of rows a mean
+says nothing.
+
+One suite per mart, built in code from ``SUITES`` (every mart gets the row-count band); the
+runner uses an ephemeral GX context and returns plain results, so callers (the Dagster
+asset checks, the tests) never touch GX objects.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import re
+from contextlib import redirect_stderr
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger("orchestration")
+
+# Row-count band against the published mart: at least half of it, at most ten times it
+# plus 10,000 rows (a first load or a large backfill may grow a mart a lot).
+MAX_SHRINK = 0.5
+MAX_GROWTH_FACTOR = 10
+GROWTH_SLACK = 10_000
+MIN_ROWS_FOR_DISTRIBUTIONS = 500
+
+
+@dataclass(frozen=True)
+class Expect:
+    """One expectation: the GX class name, its arguments, and why it is there."""
+
+    kind: str
+    kwargs: dict[str, Any]
+    why: str
+    distribution: bool = True  # needs MIN_ROWS_FOR_DISTRIBUTIONS rows to mean anything
+
+
+def _percentile_at_most(column: str, share: float, max_value: float, why: str) -> Expect:
+    """The ``share`` percentile of ``column`` is at most ``max_value``: at least that share
+    of the (non-null) values are. (Written with ``mostly``: GX 1.24's quantile expectation
+    passes a last quantile out of its range, which the tests caught.)"""
+    return Expect(
+        "ExpectColumnValuesToBeBetween",
+        {"column": column, "min_value": 0, "max_value": max_value, "mostly": share},
+        why,
+    )
+
+
+SUITES: dict[str, list[Expect]] = {
+    "fct_events": [
+        Expect(
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "user_key", "mostly": 0.95},
+            "at most 5% of events without a person: more means identity broke",
+        ),
+        Expect(
+            "ExpectColumnDistinctValuesToBeInSet",
+            {"column": "channel", "value_set": ["web", "whatsapp", "ai"]},
+            "the three channels of CONTRACT.md",
+            distribution=False,
+        ),
+    ],
+    "fct_sessions": [
+        Expect(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "duration_seconds", "min_value": 0, "max_value": 86_400},
+            "no session lasts over 24 hours (METRICS.md)",
+            distribution=False,
+        ),
+        _percentile_at_most(
+            "duration_seconds",
+            0.5,
+            1_800,
+            "median session under 30 min: longer means sessionisation broke",
+        ),
+        _percentile_at_most(
+            "duration_seconds",
+            0.9,
+            14_400,
+            "p90 session under 4 h: longer means sessionisation broke",
+        ),
+        Expect(
+            "ExpectColumnMeanToBeBetween",
+            {"column": "page_view_count", "min_value": 0, "max_value": 50},
+            "sessions average fewer than 50 page views",
+        ),
+    ],
+    "overview_daily": [
+        Expect(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "completion_rate", "min_value": 0, "max_value": 1},
+            "a rate is a fraction",
+            distribution=False,
+        ),
+    ],
+    "fct_whatsapp_messages": [
+        Expect(
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "contact_key", "mostly": 0.99},
+            "messages name their contact",
+        ),
+        Expect(
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "conversation_id", "mostly": 0.5},
+            "most messages belong to a conversation: fewer means conversation logic broke",
+        ),
+    ],
+    "whatsapp_stats_daily": [
+        Expect(
+            "ExpectColumnMeanToBeBetween",
+            {"column": "delivery_rate", "min_value": 0.5, "max_value": 1},
+            "delivery receipts arrive for most messages: a low mean means the status "
+            "webhook stopped",
+        ),
+    ],
+    "fct_conversations": [
+        _percentile_at_most(
+            "first_response_seconds",
+            0.5,
+            3_600,
+            "the median first response is under an hour: longer means the bot is down",
+        ),
+        Expect(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "csat_score", "min_value": 1, "max_value": 5},
+            "CSAT scores are 1-5",
+            distribution=False,
+        ),
+    ],
+    "kra_daily": [
+        Expect(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "escalation_rate", "min_value": 0, "max_value": 1},
+            "a rate is a fraction",
+            distribution=False,
+        ),
+    ],
+    "fct_ai_classifications": [
+        Expect(
+            "ExpectColumnMeanToBeBetween",
+            {"column": "confidence", "min_value": 0.2, "max_value": 1},
+            "mean confidence collapsing means the classifier broke",
+        ),
+        _percentile_at_most("latency_ms", 0.9, 30_000, "p90 classification latency under 30 s"),
+    ],
+}
+
+
+@dataclass
+class MartValidation:
+    """The result of one mart's suite."""
+
+    mart: str
+    row_count: int
+    previous_row_count: int | None
+    passed: bool
+    failures: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    evaluated: int = 0
+
+    def summary(self) -> str:
+        if self.passed:
+            return f"{self.mart}: {self.evaluated} expectations passed"
+        return f"{self.mart}: " + "; ".join(self.failures)
+
+
+def row_count_band(previous: int | None) -> tuple[int, int | None]:
+    """(min, max) rows for a mart whose published version has ``previous`` rows."""
+    if not previous:
+        return 0, None
+    return math.floor(previous * (1 - MAX_SHRINK)), previous * MAX_GROWTH_FACTOR + GROWTH_SLACK
+
+
+def snake_case(kind: str) -> str:
+    """GX's name of an expectation class: ExpectColumnMeanToBeBetween -> expect_column_..."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
+
+
+def _reason_key(kind: str, kwargs: dict[str, Any]) -> tuple:
+    if kind.startswith("expect_table_"):
+        return (kind,)
+    return (kind, kwargs.get("column"), kwargs.get("mostly"), kwargs.get("max_value"))
+
+
+def _describe(result: Any, reasons: dict[tuple, str]) -> str:
+    config = result.expectation_config
+    kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id",)}
+    column = kwargs.pop("column", None)
+    observed = (result.result or {}).get("observed_value")
+    if observed is None and (result.result or {}).get("unexpected_percent") is not None:
+        observed = f"{result.result['unexpected_percent']:.1f}% unexpected"
+    target = f" on {column}" if column else ""
+    reason = reasons.get(_reason_key(config.type, {**kwargs, "column": column}))
+    why = f": {reason}" if reason else ""
+    return f"{config.type}{target} {kwargs} failed (observed {observed}){why}"
+
+
+def validate_marts(
+    database_url: str,
+    schema: str,
+    marts: list[str],
+    previous_counts: dict[str, int],
+    *,
+    row_count_band_enabled: bool = True,
+) -> dict[str, MartValidation]:
+    """Run each mart's suite on ``schema.<mart>``; ``previous_counts`` are the published
+    row counts the band is measured against."""
+    import great_expectations as gx  # costs seconds: only when checks run
+    import great_expectations.expectations as gxe
+    import psycopg
+
+    for noisy in ("great_expectations", "great_expectations.core", "tzlocal"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    context = gx.get_context(mode="ephemeral")
+    source = context.data_sources.add_postgres("warehouse", connection_string=url)
+    results: dict[str, MartValidation] = {}
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        counts = {
+            mart: conn.execute(f'select count(*) from "{schema}"."{mart}"').fetchone()[0]
+            for mart in marts
+        }
+    for mart in marts:
+        previous = previous_counts.get(mart)
+        expectations: list[Any] = []
+        validation = MartValidation(mart, counts[mart], previous, passed=True)
+        if row_count_band_enabled:
+            low, high = row_count_band(previous)
+            expectations.append(gxe.ExpectTableRowCountToBeBetween(min_value=low, max_value=high))
+        reasons = {
+            _reason_key(snake_case(expect.kind), expect.kwargs): expect.why
+            for expect in SUITES.get(mart, [])
+        }
+        reasons[_reason_key("expect_table_row_count_to_be_between", {})] = (
+            f"row count against the published mart ({previous} rows); a deliberate large "
+            "change: analytics refresh --accept-row-counts"
+        )
+        for expect in SUITES.get(mart, []):
+            if expect.distribution and counts[mart] < MIN_ROWS_FOR_DISTRIBUTIONS:
+                validation.skipped.append(f"{expect.kind} ({counts[mart]} rows)")
+                continue
+            expectations.append(getattr(gxe, expect.kind)(**expect.kwargs))
+        if not expectations:
+            results[mart] = validation
+            continue
+        asset = source.add_table_asset(name=mart, table_name=mart, schema_name=schema)
+        batch = asset.add_batch_definition_whole_table("whole table").get_batch()
+        suite = context.suites.add(gx.ExpectationSuite(name=f"{mart}_suite"))
+        for expectation in expectations:
+            suite.add_expectation(expectation)
+        with redirect_stderr(io.StringIO()):  # GX draws progress bars on stderr
+            outcome = batch.validate(suite, result_format="SUMMARY")
+        validation.evaluated = len(outcome.results)
+        for result in outcome.results:
+            if not bool(result.success):
+                validation.passed = False
+                validation.failures.append(_describe(result, reasons))
+        results[mart] = validation
+        log.info("%s", validation.summary())
+    return results

@@ -1,0 +1,118 @@
+"""Every Great Expectations expectation fails on a table built to break it, and passes on
+one that keeps it: a check that cannot fail is not a check."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from extract.config import Settings
+from orchestration.lib.quality import (
+    MIN_ROWS_FOR_DISTRIBUTIONS,
+    SUITES,
+    Expect,
+    row_count_band,
+    snake_case,
+    validate_marts,
+)
+
+ROWS = MIN_ROWS_FOR_DISTRIBUTIONS + 100
+CASES = [
+    (mart, index, expect) for mart, suite in SUITES.items() for index, expect in enumerate(suite)
+]
+
+
+def _breaking_value(expect: Expect) -> object:
+    """A value that, in every row, breaks the expectation."""
+    kwargs = expect.kwargs
+    match expect.kind:
+        case "ExpectColumnValuesToNotBeNull":
+            return None
+        case "ExpectColumnDistinctValuesToBeInSet":
+            return "not-in-the-set"
+        case "ExpectColumnValuesToBeBetween" | "ExpectColumnMeanToBeBetween":
+            return kwargs["max_value"] + 1
+    raise AssertionError(f"no breaking value for {expect.kind}: add one")
+
+
+def _keeping_value(expect: Expect) -> object:
+    kwargs = expect.kwargs
+    match expect.kind:
+        case "ExpectColumnValuesToNotBeNull":
+            return 1
+        case "ExpectColumnDistinctValuesToBeInSet":
+            return kwargs["value_set"][0]
+        case "ExpectColumnValuesToBeBetween" | "ExpectColumnMeanToBeBetween":
+            return kwargs["min_value"]
+    raise AssertionError(f"no keeping value for {expect.kind}: add one")
+
+
+def _table(conn: psycopg.Connection, schema: str, name: str, column: str, value: object) -> None:
+    kind = "text" if isinstance(value, str) else "numeric"
+    conn.execute(f'create schema if not exists "{schema}"')
+    conn.execute(f'drop table if exists "{schema}"."{name}"')
+    conn.execute(f'create table "{schema}"."{name}" ("{column}" {kind})')
+    conn.execute(
+        f'insert into "{schema}"."{name}" select %s::{kind} from generate_series(1, %s)',
+        (value, ROWS),
+    )
+
+
+@pytest.mark.parametrize(
+    ("mart", "index", "expect"), CASES, ids=[f"{m}-{e.kind}-{i}" for m, i, e in CASES]
+)
+def test_each_expectation_fails_on_broken_data_and_passes_on_good(
+    db: psycopg.Connection, settings: Settings, mart: str, index: int, expect: Expect
+) -> None:
+    column = expect.kwargs["column"]
+    _table(db, "broken", mart, column, _breaking_value(expect))
+    _table(db, "good", mart, column, _keeping_value(expect))
+    # Only the expectation under test: the others name columns this table does not have.
+    suite = SUITES[mart]
+    SUITES[mart] = [expect]
+    try:
+        broken = validate_marts(settings.database_url, "broken", [mart], {})[mart]
+        good = validate_marts(settings.database_url, "good", [mart], {})[mart]
+    finally:
+        SUITES[mart] = suite
+    assert not broken.passed
+    assert snake_case(expect.kind) in broken.summary() and column in broken.summary()
+    assert expect.why in broken.summary()
+    assert good.passed, good.summary()
+
+
+def test_row_count_band_fails_a_mart_that_lost_half_or_exploded(
+    db: psycopg.Connection, settings: Settings
+) -> None:
+    _table(db, "built", "some_mart", "x", 1)  # ROWS rows
+    assert validate_marts(settings.database_url, "built", ["some_mart"], {"some_mart": ROWS})[
+        "some_mart"
+    ].passed
+    shrunk = validate_marts(
+        settings.database_url, "built", ["some_mart"], {"some_mart": ROWS * 2 + 2}
+    )["some_mart"]
+    assert not shrunk.passed and "expect_table_row_count_to_be_between" in shrunk.summary()
+    assert "--accept-row-counts" in shrunk.summary()
+    assert row_count_band(None) == (0, None)
+    assert row_count_band(0) == (0, None)
+    low, high = row_count_band(1000)
+    assert (low, high) == (500, 20_000)
+    # switched off for a deliberate large change
+    assert validate_marts(
+        settings.database_url,
+        "built",
+        ["some_mart"],
+        {"some_mart": ROWS * 3},
+        row_count_band_enabled=False,
+    )["some_mart"].passed
+
+
+def test_distributions_wait_for_enough_rows(db: psycopg.Connection, settings: Settings) -> None:
+    db.execute("create schema small")
+    db.execute("create table small.fct_ai_classifications (confidence numeric, latency_ms numeric)")
+    db.execute("insert into small.fct_ai_classifications values (0.01, 100)")
+    result = validate_marts(settings.database_url, "small", ["fct_ai_classifications"], {})[
+        "fct_ai_classifications"
+    ]
+    assert result.passed
+    assert len(result.skipped) == len(SUITES["fct_ai_classifications"])
