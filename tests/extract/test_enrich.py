@@ -552,7 +552,7 @@ def test_the_asset_materializes_through_dagster_and_reports_metadata(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from orchestration.defs.ingest.enrichment import raw_event_enrichment
-    from orchestration.defs.resources import AnalyticsSettings
+    from orchestration.defs.resources import AnalyticsSettings, RefreshLockResource
 
     for name, value in settings.environ().items():
         monkeypatch.setenv(name, value)
@@ -562,7 +562,7 @@ def test_the_asset_materializes_through_dagster_and_reports_metadata(
     def materialize(config: dict) -> dict:
         result = dg.materialize(
             [raw_event_enrichment],
-            resources={"analytics": AnalyticsSettings()},
+            resources={"analytics": AnalyticsSettings(), "refresh_lock": RefreshLockResource()},
             run_config={"ops": {"raw__event_enrichment": {"config": config}}},
         )
         assert result.success
@@ -604,7 +604,7 @@ def test_full_refresh_of_the_refresh_job_recomputes_the_enrichment() -> None:
 
     job = defs().resolve_job_def(REFRESH_JOB_NAME)
     for full_refresh in (False, True):
-        config = _run_config(full_refresh)
+        config = _run_config(full_refresh, wait_seconds=5, accept_row_counts=full_refresh)
         assert dg.validate_run_config(job, config)
         ops = config.get("ops", {})
         assert ops.get("raw__event_enrichment", {}).get("config", {}).get("full", False) is (

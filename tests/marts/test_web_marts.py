@@ -181,8 +181,10 @@ def test_editing_the_funnel_seed_changes_the_funnel_mart(
 
     def build(project_dir: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
+            # the seed and the models: the marts' tests also read marts outside the selection
             [dbt_executable(), "build", "--project-dir", str(project_dir),
-             "--profiles-dir", str(project_dir), "--select", "funnel_steps+"],
+             "--profiles-dir", str(project_dir), "--select", "funnel_steps+",
+             "--resource-type", "seed", "--resource-type", "model"],
             env={**os.environ, **demo_warehouse.settings.environ()},
             capture_output=True, text=True, check=False,
         )  # fmt: skip
