@@ -15,6 +15,7 @@ asset checks, the tests) never touch GX objects.
 
 from __future__ import annotations
 
+import datetime
 import io
 import logging
 import math
@@ -266,3 +267,53 @@ def validate_marts(
         results[mart] = validation
         log.info("%s", validation.summary())
     return results
+
+
+# Freshness of raw.events: the newest entry reached the stream at most this long ago.
+FRESHNESS_MAX_AGE = datetime.timedelta(hours=2)
+
+
+@dataclass
+class Freshness:
+    passed: bool
+    newest: datetime.datetime | None
+    description: str
+
+
+def raw_events_freshness(
+    database_url: str, max_age: datetime.timedelta = FRESHNESS_MAX_AGE
+) -> Freshness:
+    """Great Expectations on ``raw.events.received_at``: is anything arriving?"""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    for noisy in ("great_expectations", "great_expectations.core", "tzlocal"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    context = gx.get_context(mode="ephemeral")
+    source = context.data_sources.add_postgres(
+        "warehouse",
+        connection_string=database_url.replace("postgresql://", "postgresql+psycopg://", 1),
+    )
+    batch = (
+        source.add_table_asset(name="events", table_name="events", schema_name="raw")
+        .add_batch_definition_whole_table("whole table")
+        .get_batch()
+    )
+    oldest_allowed = datetime.datetime.now(datetime.UTC) - max_age
+    with redirect_stderr(io.StringIO()):
+        result = batch.validate(
+            gxe.ExpectColumnMaxToBeBetween(column="received_at", min_value=oldest_allowed)
+        )
+    newest = (result.result or {}).get("observed_value")
+    if newest is None:
+        return Freshness(False, None, "raw.events is empty: nothing has been loaded yet")
+    age = datetime.datetime.now(datetime.UTC) - newest
+    hours = age.total_seconds() / 3600
+    if bool(result.success):
+        return Freshness(True, newest, f"newest event received {hours:.1f} h ago")
+    return Freshness(
+        False,
+        newest,
+        f"newest event received {hours:.1f} h ago (more than {max_age}): are the producers "
+        "and the stream up? (CONTRACT.md ANALYTICS_REDIS_URL / ANALYTICS_STREAM)",
+    )

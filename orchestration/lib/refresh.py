@@ -28,8 +28,10 @@ class StepReport:
     rows_out: int | None = None
     checks_passed: int = 0
     checks_failed: int = 0
+    checks_warned: int = 0
     error: str | None = None
     failed_checks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _run_config(full_refresh: bool, wait_seconds: float, accept_row_counts: bool) -> dict:
@@ -77,6 +79,12 @@ def _collect(result: dg.ExecuteInProcessResult) -> dict[str, StepReport]:
             evaluation = event.event_specific_data
             if evaluation.passed:
                 step.checks_passed += 1
+            elif evaluation.severity == dg.AssetCheckSeverity.WARN:
+                step.checks_warned += 1
+                step.warnings.append(
+                    f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}"
+                    + (f": {evaluation.description}" if evaluation.description else "")
+                )
             else:
                 step.checks_failed += 1
                 step.failed_checks.append(
@@ -110,11 +118,16 @@ def print_report(steps: dict[str, StepReport], run_id: str, seconds: float) -> N
         checks = f"{step.checks_passed} ok"
         if step.checks_failed:
             checks += f", {step.checks_failed} failed"
+        if step.checks_warned:
+            checks += f", {step.checks_warned} warned"
         time_taken = "-" if step.seconds is None else f"{step.seconds:.1f}s"
         print(
             f"{step.name:<26} {step.status:<8} {time_taken:>8} {_fmt(step.rows_in):>11} "
             f"{_fmt(step.rows_out):>11} {checks:>13}"
         )
+    for step in steps.values():
+        for warning in step.warnings:
+            print(f"warning: {warning}")
     print(f"run {run_id} took {seconds:.1f}s")
 
 

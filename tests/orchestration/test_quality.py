@@ -3,6 +3,8 @@ one that keeps it: a check that cannot fail is not a check."""
 
 from __future__ import annotations
 
+import datetime
+
 import psycopg
 import pytest
 
@@ -11,6 +13,7 @@ from orchestration.lib.quality import (
     MIN_ROWS_FOR_DISTRIBUTIONS,
     SUITES,
     Expect,
+    raw_events_freshness,
     row_count_band,
     snake_case,
     validate_marts,
@@ -116,3 +119,25 @@ def test_distributions_wait_for_enough_rows(db: psycopg.Connection, settings: Se
     ]
     assert result.passed
     assert len(result.skipped) == len(SUITES["fct_ai_classifications"])
+
+
+def test_raw_events_freshness_warns_when_nothing_arrived_lately(
+    db: psycopg.Connection, settings: Settings
+) -> None:
+    from extract.schema import ensure_raw_schema
+
+    ensure_raw_schema(db)
+    empty = raw_events_freshness(settings.database_url)
+    assert not empty.passed and "empty" in empty.description
+    db.execute(
+        """
+        insert into raw.events (stream_id, event_id, event_name, channel, occurred_at, payload,
+            load_id)
+        values ('1700000000000-0', 'e1', 'page_view', 'web', now(), '{}', 1)
+        """
+    )
+    stale = raw_events_freshness(settings.database_url)  # received in November 2023
+    assert not stale.passed and "are the producers" in stale.description
+    assert stale.newest is not None and stale.newest.year == 2023
+    recent = raw_events_freshness(settings.database_url, max_age=datetime.timedelta(days=10_000))
+    assert recent.passed
