@@ -68,42 +68,45 @@ users_by_phone as (
 ),
 
 {% if is_incremental() %}
-new_events as (
-    select
-        events.event_id,
-        events.event_name,
-        events.user_id,
-        events.anonymous_id
-    from events
-    where
-        events.load_id > (select coalesce(max(load_id), 0) from {{ this }})
-        and events.load_id <= (select enriched_through.load_id from enriched_through)
-),
+    new_events as (
+        select
+            events.event_id,
+            events.event_name,
+            events.user_id,
+            events.anonymous_id
+        from events
+        where
+            events.load_id > (select coalesce(max(modelled.load_id), 0) from {{ this }} as modelled)
+            and events.load_id <= (select enriched_through.load_id from enriched_through)
+    ),
 
-new_identify_calls as (
-    select
-        new_events.anonymous_id,
-        enrichment.phone_key
-    from new_events
-    left join enrichment on new_events.event_id = enrichment.event_id
-    where new_events.event_name = 'identify' and new_events.user_id is not null
-),
+    new_identify_calls as (
+        select
+            new_events.anonymous_id,
+            enrichment.phone_key
+        from new_events
+        left join enrichment on new_events.event_id = enrichment.event_id
+        where new_events.event_name = 'identify' and new_events.user_id is not null
+    ),
 
-scope as (
-    select event_id from new_events
-    union
-    select events.event_id
-    from events
-    where events.anonymous_id in (
-        select anonymous_id from new_identify_calls where anonymous_id is not null
-    )
-    union
-    select enrichment.event_id
-    from enrichment
-    where enrichment.contact_key in (
-        select phone_key from new_identify_calls where phone_key is not null
-    )
-),
+    scope as (
+        select event_id from new_events
+        union
+        select events.event_id
+        from events
+        where
+            events.anonymous_id in (
+                select new_identify_calls.anonymous_id from new_identify_calls
+                where new_identify_calls.anonymous_id is not null
+            )
+        union
+        select enrichment.event_id
+        from enrichment
+        where enrichment.contact_key in (
+            select new_identify_calls.phone_key from new_identify_calls
+            where new_identify_calls.phone_key is not null
+        )
+    ),
 
 {% endif %}
 resolved as (
