@@ -204,6 +204,20 @@ def _describe(result: Any, reasons: dict[tuple, str]) -> str:
     return f"{config.type}{target} {kwargs} failed (observed {observed}){why}"
 
 
+def _warehouse(database_url: str) -> tuple[Any, Any]:
+    """An ephemeral GX context and the warehouse as its PostgreSQL data source."""
+    import great_expectations as gx  # costs seconds: only when checks run
+
+    for noisy in ("great_expectations", "great_expectations.core", "tzlocal"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    context = gx.get_context(mode="ephemeral")
+    source = context.data_sources.add_postgres(
+        "warehouse",
+        connection_string=database_url.replace("postgresql://", "postgresql+psycopg://", 1),
+    )
+    return context, source
+
+
 def validate_marts(
     database_url: str,
     schema: str,
@@ -214,15 +228,11 @@ def validate_marts(
 ) -> dict[str, MartValidation]:
     """Run each mart's suite on ``schema.<mart>``; ``previous_counts`` are the published
     row counts the band is measured against."""
-    import great_expectations as gx  # costs seconds: only when checks run
+    import great_expectations as gx
     import great_expectations.expectations as gxe
     import psycopg
 
-    for noisy in ("great_expectations", "great_expectations.core", "tzlocal"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-    url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    context = gx.get_context(mode="ephemeral")
-    source = context.data_sources.add_postgres("warehouse", connection_string=url)
+    context, source = _warehouse(database_url)
     results: dict[str, MartValidation] = {}
     with psycopg.connect(database_url, autocommit=True) as conn:
         counts = {
@@ -284,16 +294,9 @@ def raw_events_freshness(
     database_url: str, max_age: datetime.timedelta = FRESHNESS_MAX_AGE
 ) -> Freshness:
     """Great Expectations on ``raw.events.received_at``: is anything arriving?"""
-    import great_expectations as gx
     import great_expectations.expectations as gxe
 
-    for noisy in ("great_expectations", "great_expectations.core", "tzlocal"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-    context = gx.get_context(mode="ephemeral")
-    source = context.data_sources.add_postgres(
-        "warehouse",
-        connection_string=database_url.replace("postgresql://", "postgresql+psycopg://", 1),
-    )
+    _context, source = _warehouse(database_url)
     batch = (
         source.add_table_asset(name="events", table_name="events", schema_name="raw")
         .add_batch_definition_whole_table("whole table")

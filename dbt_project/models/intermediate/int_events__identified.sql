@@ -17,6 +17,9 @@
     )
 }}
 
+{%- set in_scope = "and events.event_id in (select scope.event_id from scope)"
+    if is_incremental() else "" %}
+
 with
 
 events as (
@@ -139,9 +142,7 @@ resolved as (
     left join users_by_phone on enrichment.contact_key = users_by_phone.phone_key
     where
         events.load_id <= (select enriched_through.load_id from enriched_through)
-        {% if is_incremental() %}
-            and events.event_id in (select scope.event_id from scope)
-        {% endif %}
+        {{ in_scope }}
 ),
 
 final as (
