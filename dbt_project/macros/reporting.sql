@@ -21,3 +21,14 @@
 {% macro seconds_between(later, earlier) -%}
     extract(epoch from ({{ later }} - {{ earlier }}))::numeric
 {%- endmacro %}
+
+{#
+    A numeric property of an event: the JSON number at `key` of `properties`, null when it
+    is missing or not a number (producers send what they send; a string never breaks a cast).
+#}
+{% macro json_number(properties, key) -%}
+    case
+        when jsonb_typeof({{ properties }} -> '{{ key }}') = 'number'
+            then ({{ properties }} ->> '{{ key }}')::numeric
+    end
+{%- endmacro %}

@@ -63,6 +63,18 @@ def _tables(conn: psycopg.Connection, schema: str) -> list[str]:
     ]
 
 
+def row_counts(conn: psycopg.Connection, schema: str) -> dict[str, int]:
+    """Exact row count of every table of ``schema`` (none when it does not exist)."""
+    return {
+        table: conn.execute(
+            sql.SQL("select count(*) from {}.{}").format(
+                sql.Identifier(schema), sql.Identifier(table)
+            )
+        ).fetchone()[0]
+        for table in _tables(conn, schema)
+    }
+
+
 def drop_build_schemas(database_url: str) -> None:
     """Remove what an earlier, failed run left in the build schemas, so that a build
     starts clean and nothing stale can be published."""
@@ -159,12 +171,8 @@ def publish(database_url: str, expected: set[str]) -> PublishResult:
             )
         roles = {row[0] for row in conn.execute("select rolname from pg_roles")}
         for schema in PUBLISHED_SCHEMAS:
-            for table in _tables(conn, build_schema(schema)):
-                result.tables[f"{schema}.{table}"] = conn.execute(
-                    sql.SQL("select count(*) from {}.{}").format(
-                        sql.Identifier(build_schema(schema)), sql.Identifier(table)
-                    )
-                ).fetchone()[0]
+            for table, rows in row_counts(conn, build_schema(schema)).items():
+                result.tables[f"{schema}.{table}"] = rows
         suffix = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d%H%M%S%f")
         published = [
             sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))

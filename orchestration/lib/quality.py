@@ -232,13 +232,12 @@ def validate_marts(
     import great_expectations.expectations as gxe
     import psycopg
 
+    from orchestration.lib.publish import row_counts
+
     context, source = _warehouse(database_url)
     results: dict[str, MartValidation] = {}
     with psycopg.connect(database_url, autocommit=True) as conn:
-        counts = {
-            mart: conn.execute(f'select count(*) from "{schema}"."{mart}"').fetchone()[0]
-            for mart in marts
-        }
+        counts = row_counts(conn, schema)
     for mart in marts:
         previous = previous_counts.get(mart)
         expectations: list[Any] = []

@@ -5,10 +5,11 @@ BI tools keep reading the marts the last good refresh published.
 """
 
 import dagster as dg
+import psycopg
 
 from orchestration.defs.resources import AnalyticsSettings, RefreshLockResource
 from orchestration.defs.transform.assets import published_mart_keys
-from orchestration.lib.publish import build_schema, publish
+from orchestration.lib.publish import build_schema, publish, row_counts
 from orchestration.lib.quality import validate_marts
 
 MART_KEYS = published_mart_keys()
@@ -19,25 +20,6 @@ class QualityConfig(dg.Config):
     # A deliberate large change (a new funnel seed, a purge) moves row counts beyond the
     # band once: run that refresh with this set (analytics refresh --accept-row-counts).
     row_count_band: bool = True
-
-
-def _published_counts(database_url: str, schema: str, tables: list[str]) -> dict[str, int]:
-    import psycopg
-
-    counts: dict[str, int] = {}
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        present = {
-            row[0]
-            for row in conn.execute(
-                "select tablename from pg_tables where schemaname = %s", (schema,)
-            )
-        }
-        for table in tables:
-            if table in present:
-                counts[table] = conn.execute(
-                    f'select count(*) from "{schema}"."{table}"'
-                ).fetchone()[0]
-    return counts
 
 
 @dg.multi_asset_check(
@@ -64,7 +46,8 @@ def great_expectations_suites(
     for key in MART_KEYS:
         by_schema.setdefault(key.path[0], []).append(key.path[1])
     for schema, tables in by_schema.items():
-        previous = _published_counts(settings.database_url, schema, tables)
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            previous = row_counts(conn, schema)
         results = validate_marts(
             settings.database_url,
             build_schema(schema),

@@ -34,14 +34,8 @@ final as (
         classifications.properties ->> 'intent' as intent,
         coalesce(nullif(classifications.properties ->> 'model', ''), 'unknown') as model,
         feedback.correct_intent,
-        case
-            when jsonb_typeof(classifications.properties -> 'confidence') = 'number'
-                then (classifications.properties ->> 'confidence')::numeric
-        end as confidence,
-        case
-            when jsonb_typeof(classifications.properties -> 'latencyMs') = 'number'
-                then (classifications.properties ->> 'latencyMs')::numeric
-        end as latency_ms,
+        {{ json_number('classifications.properties', 'confidence') }} as confidence,
+        {{ json_number('classifications.properties', 'latencyMs') }} as latency_ms,
         case
             when feedback.classification_id is not null
                 then feedback.correct_intent = classifications.properties ->> 'intent'

@@ -12,10 +12,7 @@ final as (
         contact_key,
         coalesce(nullif(properties ->> 'errorType', ''), 'unknown') as error_type,
         coalesce(nullif(properties ->> 'model', ''), 'unknown') as model,
-        case
-            when jsonb_typeof(properties -> 'latencyMs') = 'number'
-                then (properties ->> 'latencyMs')::numeric
-        end as latency_ms,
+        {{ json_number('properties', 'latencyMs') }} as latency_ms,
         occurred_at as errored_at,
         {{ local_date('occurred_at') }} as errored_date
     from errors

@@ -11,18 +11,9 @@ final as (
         event_id,
         contact_key,
         coalesce(nullif(properties ->> 'model', ''), 'unknown') as model,
-        case
-            when jsonb_typeof(properties -> 'latencyMs') = 'number'
-                then (properties ->> 'latencyMs')::numeric
-        end as latency_ms,
-        case
-            when jsonb_typeof(properties -> 'inputTokens') = 'number'
-                then (properties ->> 'inputTokens')::numeric
-        end as input_tokens,
-        case
-            when jsonb_typeof(properties -> 'outputTokens') = 'number'
-                then (properties ->> 'outputTokens')::numeric
-        end as output_tokens,
+        {{ json_number('properties', 'latencyMs') }} as latency_ms,
+        {{ json_number('properties', 'inputTokens') }} as input_tokens,
+        {{ json_number('properties', 'outputTokens') }} as output_tokens,
         occurred_at as generated_at,
         {{ local_date('occurred_at') }} as generated_date
     from generations

@@ -101,13 +101,9 @@ csat as (
     order by conversation_id, occurred_at
 ),
 
-countries as (
-    select distinct on (contact_key)
-        contact_key,
-        contact_country_code
-    from messages
-    where contact_country_code is not null
-    order by contact_key, sent_at
+-- the contact's country, derived once for every WhatsApp mart
+contacts as (
+    select * from {{ ref('dim_whatsapp_contacts') }}
 ),
 
 final as (
@@ -118,7 +114,7 @@ final as (
         conversations.status,
         resolutions.service_name,
         resolutions.journey,
-        coalesce(countries.contact_country_code, 'unknown') as country_code,
+        coalesce(contacts.country_code, 'unknown') as country_code,
         conversations.message_count,
         conversations.inbound_count,
         conversations.outbound_count,
@@ -158,7 +154,7 @@ final as (
     left join agent_replies on conversations.conversation_id = agent_replies.conversation_id
     left join resolutions on conversations.resolution_event_id = resolutions.event_id
     left join csat on conversations.conversation_id = csat.conversation_id
-    left join countries on conversations.contact_key = countries.contact_key
+    left join contacts on conversations.contact_key = contacts.contact_key
 )
 
 select * from final
