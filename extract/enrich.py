@@ -63,6 +63,9 @@ ENRICHMENT_DDL: tuple[str, ...] = (
     )
     """,
     "create index if not exists event_enrichment_load_id_idx on raw.event_enrichment (load_id)",
+    # the events of a WhatsApp contact a new identify links to a person
+    "create index if not exists event_enrichment_contact_key_idx"
+    " on raw.event_enrichment (contact_key)",
     "comment on table raw.event_enrichment is "
     "'One row per event of raw.events: device, browser, OS, and pseudonymous phone keys, "
     "computed once in Python (extract/enrich.py) so SQL never re-parses strings.'",

@@ -28,6 +28,11 @@ RAW_DDL: tuple[str, ...] = (
     )
     """,
     "create index if not exists events_load_id_idx on raw.events (load_id)",
+    # identity stitching reads every identify call at each refresh, and the events of the
+    # anonymousIds a new identify links to a person
+    "create index if not exists events_identify_idx on raw.events (anonymous_id)"
+    " where event_name = 'identify'",
+    "create index if not exists events_anonymous_id_idx on raw.events (anonymous_id)",
     """
     create table if not exists raw.rejected_events (
         stream_id    text        not null primary key,

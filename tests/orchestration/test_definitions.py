@@ -12,6 +12,7 @@ from orchestration.defs.schedules import REFRESH_JOB_NAME
 EXPECTED_ASSET_KEYS = [
     "intermediate/int_conversations",
     "intermediate/int_events__identified",
+    "intermediate/int_events__modelled",
     "intermediate/int_funnel_sessions__steps",
     "intermediate/int_funnel_step_matches",
     "intermediate/int_web_events__sessionised",

@@ -3,22 +3,63 @@
 -- a chat.resolved (resolved, ended then) or 30 minutes or more with no message in either
 -- direction (dropped, ended at its last message). One within 30 minutes of the WhatsApp
 -- watermark with no resolution is open. Outbound messages while none is open belong to none.
+--
+-- Incremental: the conversations of every contact with a WhatsApp event rewritten since the
+-- last run, and of every contact with an open conversation (the watermark moved), are
+-- recomputed from all that contact's messages and replace the contact's rows.
+{{
+    config(
+        materialized='incremental',
+        unique_key='contact_key',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['conversation_id'], 'unique': true},
+            {'columns': ['contact_key']},
+            {'columns': ['refreshed_load_id']},
+        ],
+    )
+}}
+
 with
 
+{% if is_incremental() %}
+    touched_contacts as materialized (
+        select changed.contact_key
+        from {{ ref('int_events__modelled') }} as changed
+        where
+            changed.channel = 'whatsapp'
+            and changed.contact_key is not null
+            and {{ changed_since_last_run('changed') }}
+        union
+        select previous.contact_key
+        from {{ this }} as previous
+        where previous.status = 'open'
+    ),
+
+{% endif %}
 events as (
-    select * from {{ ref('int_events__identified') }}
-    where channel = 'whatsapp' and contact_key is not null
+    select * from {{ ref('int_events__modelled') }}
+    where
+        channel = 'whatsapp' and contact_key is not null
+        and {{ in_scope('contact_key') }}
 ),
 
 messages as (
     select * from {{ ref('int_whatsapp_messages') }}
-    where contact_key is not null
+    where
+        contact_key is not null
+        and {{ in_scope('contact_key') }}
+),
+
+run_stamp as materialized (
+    select max(refreshed_load_id) as refreshed_load_id
+    from {{ ref('int_events__modelled') }}
 ),
 
 -- materialized: computed once, not once per conversation
 watermark as materialized (
     select max(occurred_at) as watermark_at
-    from {{ ref('int_events__identified') }}
+    from {{ ref('int_events__modelled') }}
     where channel = 'whatsapp'
 ),
 
@@ -191,7 +232,8 @@ final as (
                 < interval '{{ var("conversation_timeout_minutes") }} minutes'
                 then null
             else conversations.last_message_at
-        end as ended_at
+        end as ended_at,
+        (select run_stamp.refreshed_load_id from run_stamp) as refreshed_load_id
     from conversations
     inner join segment_bounds
         on

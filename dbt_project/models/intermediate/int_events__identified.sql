@@ -5,6 +5,12 @@
 -- person a newly loaded identify can change: the events of its anonymousId and of the
 -- WhatsApp contact with its traits.phone. The identity maps are always computed from all
 -- identify calls, so the full build is the same SQL without the scope filter.
+--
+-- Late data (METRICS.md, Events): a newly loaded event more than `late_arrival_days` older
+-- than its channel's watermark before this refresh is kept here flagged `is_too_late`;
+-- `int_events__modelled` (what every model downstream reads) leaves it out until the next
+-- full refresh, which models everything. `refreshed_load_id` stamps the rows each run wrote,
+-- so the incremental models downstream find what changed (new rows and re-attributed ones).
 {{
     config(
         materialized='incremental',
@@ -13,20 +19,29 @@
         indexes=[
             {'columns': ['event_id'], 'unique': true},
             {'columns': ['load_id']},
+            {'columns': ['refreshed_load_id']},
+            {'columns': ['contact_key']},
+            {'columns': ['client_session_id']},
+            {'columns': ['user_key']},
+            {'columns': ['channel', 'occurred_at']},
         ],
     )
 }}
 
 {%- set in_scope = "and events.event_id in (select scope.event_id from scope)"
     if is_incremental() else "" %}
+{%- set too_late = "previous_rows.is_too_late or new_events.is_too_late"
+    if is_incremental() else "false" %}
 
 with
 
-events as (
+-- not materialized: each use is planned with its own filters (an incremental run reads a
+-- few index ranges, not the whole history)
+events as not materialized (
     select * from {{ ref('stg_raw__events') }}
 ),
 
-enrichment as (
+enrichment as not materialized (
     select * from {{ ref('stg_raw__event_enrichment') }}
 ),
 
@@ -71,13 +86,31 @@ users_by_phone as (
 ),
 
 {% if is_incremental() %}
+    -- each channel's watermark as the previous refresh left it
+    watermarks as materialized (
+        select
+            channels.channel,
+            (
+                select max(modelled.occurred_at)
+                from {{ this }} as modelled
+                where modelled.channel = channels.channel and not modelled.is_too_late
+            ) as watermark_at
+        from (values ('web'), ('whatsapp'), ('ai')) as channels (channel)
+    ),
+
     new_events as (
         select
             events.event_id,
             events.event_name,
             events.user_id,
-            events.anonymous_id
+            events.anonymous_id,
+            coalesce(
+                events.occurred_at < watermarks.watermark_at
+                - interval '{{ var("late_arrival_days") }} days',
+                false
+            ) as is_too_late
         from events
+        left join watermarks on events.channel = watermarks.channel
         where
             events.load_id > (select coalesce(max(modelled.load_id), 0) from {{ this }} as modelled)
             and events.load_id <= (select enriched_through.load_id from enriched_through)
@@ -134,12 +167,17 @@ resolved as (
         events.city,
         events.properties,
         events.occurred_at,
-        events.load_id
+        events.load_id,
+        coalesce({{ too_late }}, false) as is_too_late
     from events
     left join enrichment on events.event_id = enrichment.event_id
     left join stitched_anonymous_ids
         on events.anonymous_id = stitched_anonymous_ids.anonymous_id
     left join users_by_phone on enrichment.contact_key = users_by_phone.phone_key
+    {% if is_incremental() -%}
+        left join new_events on events.event_id = new_events.event_id
+        left join {{ this }} as previous_rows on events.event_id = previous_rows.event_id
+    {%- endif %}
     where
         events.load_id <= (select enriched_through.load_id from enriched_through)
         -- the incremental scope; empty in a full build (hence the layout exemption)
@@ -168,7 +206,9 @@ final as (
         properties,
         user_id is not null as is_identified,
         occurred_at,
-        load_id
+        load_id,
+        is_too_late,
+        (select enriched_through.load_id from enriched_through) as refreshed_load_id
     from resolved
 )
 

@@ -1,22 +1,134 @@
 -- One row per web event that belongs to a session, with its session (METRICS.md, Web
 -- sessions): events sharing a client sessionId, else per person with a new session after
 -- 30 minutes or more of inactivity; no session lasts over 24 hours.
+--
+-- Incremental (DESIGN.md: recompute touched entities): the events int_events__identified
+-- rewrote since this model's last run touch their partition (client session, or person)
+-- and the partition they were in before (a new identify moves events between people). A
+-- client session, and a partition that lost events, is recomputed whole; a person's
+-- partition from the start of the earliest session a touched event can join (the one that
+-- ended less than the session timeout before it), which stays a session start: its
+-- earlier sessions cannot change. The recomputed events replace their rows by event_id;
+-- `previous_session_ids` keeps the ids they had, so int_web_sessions can drop sessions
+-- that no longer exist. A full build is the same SQL with every partition recomputed.
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['event_id'], 'unique': true},
+            {'columns': ['partition_key', 'occurred_at']},
+            {'columns': ['refreshed_load_id']},
+            {'columns': ['session_id']},
+        ],
+    )
+}}
+
+{#- the partition: the client session, else the person #}
+{%- set partition_key -%}
+    case
+        when events.client_session_id is not null then 'sid:' || events.client_session_id
+        else 'usr:' || events.user_key
+    end
+{%- endset %}
+
 with recursive
 
-events as (
-    select * from {{ ref('int_events__identified') }}
-    where channel = 'web' and (client_session_id is not null or user_key is not null)
+-- stamps the rows this run writes (what int_web_sessions takes as changed)
+run_stamp as materialized (
+    select max(refreshed_load_id) as refreshed_load_id
+    from {{ ref('int_events__modelled') }}
 ),
 
-partitioned as (
+all_partitioned as not materialized (
     select
-        *,
-        case
-            when client_session_id is not null then 'sid:' || client_session_id
-            else 'usr:' || user_key
-        end as partition_key
-    from events
+        events.*,
+        {{ partition_key }} as partition_key
+    from {{ ref('int_events__modelled') }} as events
+    where
+        events.channel = 'web'
+        and (events.client_session_id is not null or events.user_key is not null)
 ),
+
+{% if is_incremental() %}
+    changed as materialized (
+        select
+            events.event_id,
+            {{ partition_key }} as partition_key,
+            events.occurred_at
+        from {{ ref('int_events__modelled') }} as events
+        where
+            {{ changed_since_last_run('events') }}
+            and events.channel = 'web'
+            and (events.client_session_id is not null or events.user_key is not null)
+    ),
+
+    touched_partitions as (
+        -- where the changed events are now: from the session they can join onwards
+        select
+            changed.partition_key,
+            case
+                when changed.partition_key like 'sid:%' then '-infinity'::timestamptz
+                else least(min(changed.occurred_at), min(earlier.session_started_at))
+            end as recompute_from
+        from changed
+        left join lateral (
+            select min(previous.session_started_at) as session_started_at
+            from {{ this }} as previous
+            where
+                previous.partition_key = changed.partition_key
+                and previous.occurred_at >= changed.occurred_at
+                - interval '{{ var("session_timeout_minutes") }} minutes'
+        ) as earlier on true
+        group by changed.partition_key
+        union all
+        -- where they were before, when that differs: recomputed whole
+        select
+            previous.partition_key,
+            '-infinity'::timestamptz as recompute_from
+        from {{ this }} as previous
+        inner join changed
+            on
+                previous.event_id = changed.event_id
+                and previous.partition_key <> changed.partition_key
+    ),
+
+    scope as materialized (
+        select
+            split_part(touched_partitions.partition_key, ':', 1) as kind,
+            substr(touched_partitions.partition_key, 5) as partition_value,
+            min(touched_partitions.recompute_from) as recompute_from
+        from touched_partitions
+        group by touched_partitions.partition_key
+    ),
+
+    -- the events of the touched partitions, found by their columns (indexed)
+    partitioned as materialized (
+        select all_partitioned.*
+        from all_partitioned
+        inner join scope
+            on
+                scope.kind = 'sid'
+                and all_partitioned.client_session_id = scope.partition_value
+                and all_partitioned.occurred_at >= scope.recompute_from
+        union all
+        select all_partitioned.*
+        from all_partitioned
+        inner join scope
+            on
+                scope.kind = 'usr'
+                and all_partitioned.client_session_id is null
+                and all_partitioned.user_key = scope.partition_value
+                and all_partitioned.occurred_at >= scope.recompute_from
+    ),
+
+{% else %}
+    partitioned as (
+        select * from all_partitioned
+    ),
+
+{% endif %}
 
 gaps as (
     select
@@ -132,11 +244,28 @@ sessionised_events as (
 
 sessionised as (
     select
-        *,
-        first_value(event_id) over (
-            partition by partition_key, session_started_at order by occurred_at, event_id
-        ) as first_event_id
+        sessionised_events.*,
+        first_value(sessionised_events.event_id) over (
+            partition by sessionised_events.partition_key, sessionised_events.session_started_at
+            order by sessionised_events.occurred_at, sessionised_events.event_id
+        ) as first_event_id,
+        -- every session id the event had before, as a JSON array (all earlier runs, so
+        -- that a run that failed before int_web_sessions consumed them loses none)
+        {% if is_incremental() -%}
+            (
+                select coalesce(jsonb_agg(distinct ids.session_id), '[]'::jsonb)
+                from jsonb_array_elements_text(
+                    coalesce(previous.previous_session_ids, '[]'::jsonb)
+                    || coalesce(to_jsonb(previous.session_id), '[]'::jsonb)
+                ) as ids (session_id)
+            )
+        {%- else -%}
+            '[]'::jsonb
+        {%- endif %} as previous_session_ids
     from sessionised_events
+    {% if is_incremental() -%}
+        left join {{ this }} as previous on sessionised_events.event_id = previous.event_id
+    {%- endif %}
 ),
 
 final as (
@@ -167,7 +296,10 @@ final as (
         is_identified,
         session_started_at,
         occurred_at,
-        load_id
+        load_id,
+        partition_key,
+        (select run_stamp.refreshed_load_id from run_stamp) as refreshed_load_id,
+        previous_session_ids
     from sessionised
 )
 

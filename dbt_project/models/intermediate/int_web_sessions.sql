@@ -1,8 +1,32 @@
 -- One row per web session, with what happened in it (METRICS.md, Web sessions).
+--
+-- Incremental: the sessions int_web_events__sessionised rewrote since this model's last
+-- run, and every session id those events had before, are deleted (pre-hook) and rebuilt
+-- from all their events; an id no event has any more stays deleted.
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['session_id'], 'unique': true},
+            {'columns': ['refreshed_load_id']},
+        ],
+        pre_hook=(
+            "{% if is_incremental() %}"
+            "delete from {{ this }} where session_id in ({{ touched_web_sessions() }})"
+            "{% endif %}"
+        ),
+    )
+}}
+
 with
 
 session_events as (
     select * from {{ ref('int_web_events__sessionised') }}
+    {% if is_incremental() -%}
+        where session_id in ({{ touched_web_sessions() }})
+    {%- endif %}
 ),
 
 sessions as (
@@ -63,7 +87,8 @@ sessions as (
         bool_or(event_name = 'session.converted') as is_converted,
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
-        max(load_id) as last_load_id
+        max(load_id) as last_load_id,
+        max(refreshed_load_id) as refreshed_load_id
     from session_events
     group by session_id
 ),
@@ -90,7 +115,8 @@ final as (
         started_at,
         ended_at,
         {{ local_date('started_at') }} as started_date,
-        last_load_id
+        last_load_id,
+        refreshed_load_id
     from sessions
 )
 

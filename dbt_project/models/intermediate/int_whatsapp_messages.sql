@@ -2,12 +2,78 @@
 -- and outbound `message.sent`, each sent message paired with its delivery statuses. Statuses
 -- may arrive out of order and more than once: the earliest of each kind counts, read implies
 -- delivered, and nothing downgrades.
+--
+-- Incremental: every message of a contact with a WhatsApp event rewritten since the last
+-- run (and of the contact of a message whose status changed) is recomputed from all that
+-- contact's events, and replaces its row by message_id.
+{{
+    config(
+        materialized='incremental',
+        unique_key='message_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['message_id'], 'unique': true},
+            {'columns': ['contact_key', 'sent_at']},
+            {'columns': ['refreshed_load_id']},
+        ],
+    )
+}}
+
 with
 
-events as (
-    select * from {{ ref('int_events__identified') }}
+all_events as (
+    select * from {{ ref('int_events__modelled') }}
     where channel = 'whatsapp'
 ),
+
+-- stamps the rows this run writes (what the models downstream take as changed)
+run_stamp as materialized (
+    select max(refreshed_load_id) as refreshed_load_id
+    from {{ ref('int_events__modelled') }}
+),
+
+{% if is_incremental() %}
+    changed as materialized (
+        select
+            all_events.contact_key,
+            all_events.properties ->> 'messageId' as message_id
+        from all_events
+        where {{ changed_since_last_run('all_events') }}
+    ),
+
+    touched_contacts as materialized (
+        select changed.contact_key from changed
+        union
+        select previous.contact_key
+        from {{ this }} as previous
+        where previous.message_id in (select changed.message_id from changed)
+    ),
+
+    events as (
+        select all_events.*
+        from all_events
+        where
+            all_events.contact_key in (
+                select touched_contacts.contact_key from touched_contacts
+            )
+        union all
+        select all_events.*
+        from all_events
+        where
+            all_events.contact_key is null
+            and exists (
+                select touched_contacts.contact_key
+                from touched_contacts
+                where touched_contacts.contact_key is null
+            )
+    ),
+
+{% else %}
+    events as (
+        select * from all_events
+    ),
+
+{% endif %}
 
 messages as (
     select distinct on (properties ->> 'messageId')
@@ -82,7 +148,8 @@ final as (
                     next_inbound.next_inbound_at <= messages.sent_at + interval '24 hours', false
                 )
         end as is_replied,
-        messages.sent_at
+        messages.sent_at,
+        (select run_stamp.refreshed_load_id from run_stamp) as refreshed_load_id
     from messages
     left join statuses on messages.message_id = statuses.message_id
     left join next_inbound on messages.message_id = next_inbound.message_id

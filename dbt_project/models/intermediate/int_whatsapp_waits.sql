@@ -3,15 +3,53 @@
 -- or at an inbound message that opens a conversation; further inbound messages of a burst
 -- join the wait. It ends at the contact's next outbound message, whoever sent it; without
 -- one it is unanswered.
+--
+-- Incremental: the waits of every contact whose messages or conversations were rewritten
+-- since the last run are recomputed and replace the contact's rows.
+{{
+    config(
+        materialized='incremental',
+        unique_key='contact_key',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['wait_id'], 'unique': true},
+            {'columns': ['contact_key']},
+            {'columns': ['refreshed_load_id']},
+        ],
+    )
+}}
+
 with
 
+{% if is_incremental() %}
+    touched_contacts as materialized (
+        select changed.contact_key
+        from {{ ref('int_whatsapp_messages') }} as changed
+        where changed.contact_key is not null and {{ changed_since_last_run('changed') }}
+        union
+        select changed.contact_key
+        from {{ ref('int_conversations') }} as changed
+        where {{ changed_since_last_run('changed') }}
+    ),
+
+{% endif %}
 messages as (
     select * from {{ ref('int_whatsapp_messages') }}
-    where contact_key is not null
+    where
+        contact_key is not null
+        and {{ in_scope('contact_key') }}
 ),
 
 conversations as (
     select * from {{ ref('int_conversations') }}
+    where {{ in_scope('contact_key') }}
+),
+
+run_stamp as materialized (
+    select greatest(
+        (select max(stamped.refreshed_load_id) from {{ ref('int_whatsapp_messages') }} as stamped),
+        (select max(stamped.refreshed_load_id) from {{ ref('int_conversations') }} as stamped)
+    ) as refreshed_load_id
 ),
 
 ordered as (
@@ -84,7 +122,8 @@ final as (
         and (
             wait_starts.conversation_ended_at is null
             or responses.responded_at <= wait_starts.conversation_ended_at
-        ) as is_answered_in_conversation
+        ) as is_answered_in_conversation,
+        (select run_stamp.refreshed_load_id from run_stamp) as refreshed_load_id
     from wait_starts
     -- the group is shared with the first outbound message at or after the wait's start
     left join responses

@@ -3,7 +3,7 @@
 with
 
 events as (
-    select * from {{ ref('int_events__identified') }}
+    select * from {{ ref('int_events__modelled') }}
     where channel = 'ai'
 ),
 

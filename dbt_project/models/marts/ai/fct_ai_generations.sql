@@ -2,7 +2,7 @@
 with
 
 generations as (
-    select * from {{ ref('int_events__identified') }}
+    select * from {{ ref('int_events__modelled') }}
     where channel = 'ai' and event_name = 'ai.generation'
 ),
 

@@ -1,7 +1,7 @@
 with
 
 events as (
-    select * from {{ ref('int_events__identified') }}
+    select * from {{ ref('int_events__modelled') }}
 ),
 
 web_sessions as (

@@ -1,7 +1,7 @@
 with
 
 events as (
-    select * from {{ ref('int_events__identified') }}
+    select * from {{ ref('int_events__modelled') }}
     where event_name = 'page_view'
 ),
 

@@ -6,7 +6,7 @@ sessions as (
 ),
 
 events as (
-    select * from {{ ref('int_events__identified') }}
+    select * from {{ ref('int_events__modelled') }}
 ),
 
 session_days as (

@@ -5,7 +5,7 @@ conversations as (
 ),
 
 events as (
-    select * from {{ ref('int_events__identified') }}
+    select * from {{ ref('int_events__modelled') }}
     where channel = 'whatsapp' and contact_key is not null
 ),
 

@@ -16,7 +16,7 @@ conversations as (
 ),
 
 events as (
-    select * from {{ ref('int_events__identified') }}
+    select * from {{ ref('int_events__modelled') }}
     where channel = 'whatsapp'
 ),
 

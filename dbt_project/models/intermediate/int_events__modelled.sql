@@ -1,0 +1,41 @@
+-- The events the models are built from: every event of int_events__identified except those
+-- that arrived too late for an incremental refresh (METRICS.md, Events: late event). A full
+-- refresh models every event, so there this is all of them.
+{{ config(materialized='view') }}
+
+with
+
+identified as (
+    select * from {{ ref('int_events__identified') }}
+),
+
+final as (
+    select
+        event_id,
+        client_session_id,
+        user_key,
+        user_id,
+        anonymous_id,
+        contact_key,
+        event_name,
+        channel,
+        page_path,
+        page_title,
+        referrer,
+        device_type,
+        browser,
+        os,
+        country_code,
+        contact_country_code,
+        city,
+        properties,
+        is_identified,
+        occurred_at,
+        load_id,
+        is_too_late,
+        refreshed_load_id
+    from identified
+    where not is_too_late
+)
+
+select * from final
