@@ -73,8 +73,29 @@ RAW_DDL: tuple[str, ...] = (
 LOAD_ORDER_LOCK_KEY = 0x616E616C79746963  # "analytic"
 
 
+# Every relation RAW_DDL creates: when all exist, there is nothing to do (and the extract
+# may run as analytics_loader, which may write rows but not change the schema).
+RAW_RELATIONS = (
+    "events",
+    "events_pkey",
+    "events_load_id_idx",
+    "events_identify_idx",
+    "events_anonymous_id_idx",
+    "rejected_events",
+    "load_audit",
+)
+
+
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
     """Create the raw schema and its tables when missing (safe to run concurrently)."""
+    with conn.transaction():
+        present = conn.execute(
+            "select count(*) from pg_class where relnamespace = to_regnamespace('raw')"
+            " and relname = any(%s)",
+            (list(RAW_RELATIONS),),
+        ).fetchone()[0]
+    if present == len(RAW_RELATIONS):
+        return
     with conn.transaction(), conn.cursor() as cursor:
         # DDL "if not exists" is not race-free in PostgreSQL; serialise it.
         cursor.execute("select pg_advisory_xact_lock(%s)", (LOAD_ORDER_LOCK_KEY + 1,))

@@ -23,12 +23,11 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
+from orchestration.lib.roles import READERS, grant_read
+
 PUBLISHED_SCHEMAS = ("marts", "marts_pii")
 BUILD_SUFFIX = "_build"
 PREVIOUS_INFIX = "_previous_"
-# Who may read what once published (CONTRACT.md section 4); roles that do not exist (yet)
-# are skipped.
-READERS = {"marts": ("analytics_bi", "analytics_pii"), "marts_pii": ("analytics_pii",)}
 SWAP_LOCK_ATTEMPT = "200ms"  # below PostgreSQL's default deadlock_timeout (1 s)
 SWAP_WAIT_SECONDS = 60
 DROP_LOCK_TIMEOUT = "2s"
@@ -109,7 +108,6 @@ def _swap(
     conn: psycopg.Connection,
     published: list[sql.Composable],
     existing: set[str],
-    roles: set[str],
     suffix: str,
 ) -> None:
     """One attempt at the swap, inside the caller's transaction."""
@@ -137,14 +135,8 @@ def _swap(
                 sql.Identifier(build_schema(schema)), sql.Identifier(schema)
             )
         )
-        for role in READERS[schema]:
-            if role in roles:
-                conn.execute(
-                    sql.SQL(
-                        "grant usage on schema {schema} to {role};"
-                        " grant select on all tables in schema {schema} to {role}"
-                    ).format(schema=sql.Identifier(schema), role=sql.Identifier(role))
-                )
+        # grants belong to the schema: the swapped-in one has none yet
+        grant_read(conn, schema, READERS[schema])
 
 
 def publish(database_url: str, expected: set[str]) -> PublishResult:
@@ -169,7 +161,6 @@ def publish(database_url: str, expected: set[str]) -> PublishResult:
                 f"nothing published: {shown} not built (the dbt build did not complete); "
                 "the published marts are unchanged"
             )
-        roles = {row[0] for row in conn.execute("select rolname from pg_roles")}
         for schema in PUBLISHED_SCHEMAS:
             for table, rows in row_counts(conn, build_schema(schema)).items():
                 result.tables[f"{schema}.{table}"] = rows
@@ -186,7 +177,7 @@ def publish(database_url: str, expected: set[str]) -> PublishResult:
             attempts += 1
             try:
                 with conn.transaction():
-                    _swap(conn, published, existing, roles, suffix)
+                    _swap(conn, published, existing, suffix)
                 break
             except psycopg.errors.LockNotAvailable as error:
                 if time.monotonic() >= deadline:

@@ -132,6 +132,11 @@ def services_up(
         for dbname in ensure_databases(settings):
             log(f"PostgreSQL: created database {dbname}")
         _up_redis(redis_endpoint, root, state, log)
+    from orchestration.lib.roles import setup_roles  # roles asks services who started what
+
+    roles = setup_roles(settings, root=root)
+    if roles.created:
+        log(f"PostgreSQL: created roles {', '.join(roles.created)} (docs/security.md)")
     return services_status(settings, root=root)
 
 
@@ -567,6 +572,7 @@ def _start_postgres(endpoint: _Endpoint, data_dir: Path, log: Log) -> tuple[int,
                 f"{_last_lines(result.stdout + result.stderr)}"
             )
 
+    _write_hba(data_dir, user, account)
     socket_path = run_dir / f".s.PGSQL.{endpoint.port}"
     if len(str(socket_path)) <= UNIX_SOCKET_PATH_MAX:
         socket_option = f"-k {shlex.quote(str(run_dir))}"
@@ -600,6 +606,25 @@ def _start_postgres(endpoint: _Endpoint, data_dir: Path, log: Log) -> tuple[int,
             f"{_tail(log_file, log_offset)}"
         )
     return pid, log_offset
+
+
+def _write_hba(data_dir: Path, user: str, account: pwd.struct_passwd | None) -> None:
+    """Client authentication of the local development server: the pipeline's own user
+    (the URL's, a superuser) is trusted from this machine, as the contract's default URL
+    has no password; every other role (analytics_loader, analytics_bi, analytics_pii)
+    must give its password. The server listens on the configured address only."""
+    hba = data_dir / "pg_hba.conf"
+    hba.write_text(
+        "# Written by `analytics services up` at every start (orchestration/lib/services.py).\n"
+        f"local all {user} trust\n"
+        f"host  all {user} 127.0.0.1/32 trust\n"
+        f"host  all {user} ::1/128 trust\n"
+        "local all all scram-sha-256\n"
+        "host  all all 127.0.0.1/32 scram-sha-256\n"
+        "host  all all ::1/128 scram-sha-256\n"
+    )
+    if account is not None:
+        os.chown(hba, account.pw_uid, account.pw_gid)
 
 
 def _stop_postgres(entry: dict[str, Any], log: Log) -> None:

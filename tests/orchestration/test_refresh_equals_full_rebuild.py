@@ -2,11 +2,11 @@
 give exactly the marts a full rebuild of the same data gives (issue: incremental refresh).
 
 The stream of a generated period is delivered in three parts (60 %, 30 %, 10 %), as
-producers would over three hours: part of the first hour's events are held back and arrive with the second (late
-but within `late_arrival_days`), and copies of already loaded events arrive again
-(producer retries). After the third refresh every mart is fingerprinted, then
-`analytics refresh --full-refresh` rebuilds everything from `raw`, and every fingerprint
-must be the same.
+producers would over three hours: part of the first hour's events are held back and
+arrive with the second (late but within `late_arrival_days`), and copies of already
+loaded events arrive again (producer retries). After the third refresh every mart is
+fingerprinted, then `analytics refresh --full-refresh` rebuilds everything from `raw`, and
+every fingerprint must be the same.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ import dagster as dg
 
 from extract.load import ExtractOptions, ExtractResult, run_extract
 from orchestration.defs.resources import AnalyticsSettings, RefreshLockResource
+from orchestration.lib.roles import setup_roles
 
 
 class ExtractConfig(dg.Config):
@@ -43,7 +44,12 @@ def raw_events(
             f"({progress.events_per_second:,.0f} entries/s)"
         )
 
-    result = run_extract(analytics.get(), options, on_progress=report)
+    settings = analytics.get()
+    result = run_extract(settings, options, on_progress=report)
+    # the roles and their rights on raw (created on the first run, kept up to date after)
+    roles = setup_roles(settings)
+    if roles.skipped:
+        context.log.warning(f"roles: {roles.skipped}")
     context.log.info(
         f"extract done: {result.entries:,} entries in {result.duration_s:.1f}s; "
         f"{result.loaded:,} loaded, {result.duplicates:,} duplicates, "

@@ -35,8 +35,14 @@ def raw_event_enrichment(
             f"enrich: {progress.events:,} events ({progress.events_per_second:,.0f} events/s)"
         )
 
+    settings = analytics.get()
+    if settings.uses_development_salt:
+        context.log.warning(
+            "ANALYTICS_PII_SALT is unset: contact keys use the development salt; set it "
+            "before loading production data (docs/security.md)"
+        )
     result = run_enrichment(
-        analytics.get(), full=config.full, chunk_size=config.chunk_size, on_progress=report
+        settings, full=config.full, chunk_size=config.chunk_size, on_progress=report
     )
     context.log.info(
         f"enrichment done: {result.events:,} events in {result.duration_s:.1f}s "

@@ -1,0 +1,178 @@
+"""The warehouse's PostgreSQL roles (CONTRACT.md section 4), least privilege.
+
+=================  ==========================================================
+``analytics_loader``  writes ``raw`` (the extract): inserts and reads the three raw tables
+``analytics_bi``      reads ``marts`` only
+``analytics_pii``     reads ``marts`` and ``marts_pii``
+=================  ==========================================================
+
+The pipeline itself (dbt, enrichment, publishing) runs as the user of
+``ANALYTICS_DATABASE_URL``, which owns ``staging``, ``intermediate`` and the marts. Nobody
+else gets anything: ``public`` loses its default rights on the database and on every
+schema of the warehouse.
+
+Passwords come from the environment only (``ANALYTICS_LOADER_PASSWORD``,
+``ANALYTICS_BI_PASSWORD``, ``ANALYTICS_PII_PASSWORD``). Unset, a role gets the committed
+development password when the warehouse is the local server the project started itself
+(``analytics services up``), and cannot log in anywhere else. :func:`ensure_roles` is
+idempotent; it runs at ``analytics services up`` and before every extract. Grants on the
+published marts are given again by every publish (the schemas are swapped).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from extract.config import Settings
+
+log = logging.getLogger("orchestration")
+
+LOADER, BI, PII = "analytics_loader", "analytics_bi", "analytics_pii"
+PASSWORD_VARIABLES = {
+    LOADER: "ANALYTICS_LOADER_PASSWORD",
+    BI: "ANALYTICS_BI_PASSWORD",
+    PII: "ANALYTICS_PII_PASSWORD",
+}
+# Only for the local development server the project starts itself; never used elsewhere.
+DEVELOPMENT_ROLE_PASSWORD = "analytics-development-only"
+
+RAW_TABLES = ("raw.events", "raw.rejected_events", "raw.load_audit")
+# Schemas nobody but the pipeline's own user may use.
+PRIVATE_SCHEMAS = ("raw", "staging", "intermediate", "marts_build", "marts_pii_build")
+READERS = {"marts": (BI, PII), "marts_pii": (PII,)}
+
+
+@dataclass(frozen=True)
+class RolesReport:
+    created: tuple[str, ...]
+    login: tuple[str, ...]  # roles that can log in (a password is set)
+    skipped: str | None = None  # why nothing was done, when the user may not manage roles
+
+
+def setup_roles(settings: Settings, root: Path | None = None) -> RolesReport:
+    """:func:`ensure_roles` for the configured warehouse, with :func:`role_passwords`."""
+    from orchestration.lib.services import DEFAULT_ROOT, POSTGRES, services_status
+
+    statuses = services_status(settings, root=root or DEFAULT_ROOT)
+    local_development = any(status.managed for status in statuses if status.name == POSTGRES)
+    return ensure_roles(settings.database_url, role_passwords(local_development=local_development))
+
+
+def role_passwords(
+    environ: Mapping[str, str] | None = None, *, local_development: bool
+) -> dict[str, str | None]:
+    """Each role's password: the environment's, else the development one on the local
+    development server, else none (the role cannot log in)."""
+    environ = os.environ if environ is None else environ
+    default = DEVELOPMENT_ROLE_PASSWORD if local_development else None
+    return {role: environ.get(variable) or default for role, variable in PASSWORD_VARIABLES.items()}
+
+
+def ensure_roles(database_url: str, passwords: Mapping[str, str | None]) -> RolesReport:
+    """Create the roles when missing, set their passwords, and grant exactly their rights."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        may_manage = conn.execute(
+            "select rolsuper or rolcreaterole from pg_roles where rolname = current_user"
+        ).fetchone()[0]
+        existing = {
+            row[0]
+            for row in conn.execute(
+                "select rolname from pg_roles where rolname = any(%s)", (list(PASSWORD_VARIABLES),)
+            )
+        }
+        if not may_manage:
+            reason = (
+                "the user of ANALYTICS_DATABASE_URL may not create roles; create "
+                f"{', '.join(sorted(set(PASSWORD_VARIABLES) - existing)) or 'none (all exist)'} "
+                "as a database administrator (docs/security.md)"
+            )
+            log.warning("roles: %s", reason)
+            return RolesReport((), (), reason)
+        created = []
+        with conn.transaction():
+            # Roles are cluster-wide; two databases set up at once would race on them.
+            conn.execute("select pg_advisory_xact_lock(hashtext('analytics roles'))")
+            for role, password in passwords.items():
+                login = (
+                    sql.SQL("login password {}").format(sql.Literal(password))
+                    if password
+                    else sql.SQL("nologin password null")
+                )
+                verb = "alter" if role in existing else "create"
+                conn.execute(
+                    sql.SQL("{} role {} {}").format(sql.SQL(verb), sql.Identifier(role), login)
+                )
+                if role not in existing:
+                    created.append(role)
+            _grant(conn)
+        login_roles = tuple(role for role, password in passwords.items() if password)
+        if created:
+            log.info("roles: created %s", ", ".join(created))
+        return RolesReport(tuple(created), login_roles)
+
+
+def _grant(conn: psycopg.Connection) -> None:
+    database = conn.execute("select current_database()").fetchone()[0]
+    ident = sql.Identifier
+    conn.execute(sql.SQL("revoke all on database {} from public").format(ident(database)))
+    for role in PASSWORD_VARIABLES:
+        conn.execute(
+            sql.SQL("grant connect on database {} to {}").format(ident(database), ident(role))
+        )
+    # COPY goes through a temporary table
+    conn.execute(
+        sql.SQL("grant temporary on database {} to {}").format(ident(database), ident(LOADER))
+    )
+    schemas = {
+        row[0]
+        for row in conn.execute(
+            "select nspname from pg_namespace where nspname = any(%s)",
+            (list(PRIVATE_SCHEMAS) + list(READERS),),
+        )
+    }
+    for schema in schemas:
+        conn.execute(sql.SQL("revoke all on schema {} from public").format(ident(schema)))
+    if "raw" in schemas:
+        conn.execute(sql.SQL("grant usage on schema raw to {}").format(ident(LOADER)))
+        for table in RAW_TABLES:
+            if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is not None:
+                conn.execute(
+                    sql.SQL("grant select, insert on {} to {}").format(
+                        sql.SQL(table), ident(LOADER)
+                    )
+                )
+        # load_id comes from a sequence
+        conn.execute(
+            sql.SQL("grant usage on all sequences in schema raw to {}").format(ident(LOADER))
+        )
+    for schema, readers in READERS.items():
+        if schema in schemas:
+            grant_read(conn, schema, readers)
+
+
+def grant_read(conn: psycopg.Connection, schema: str, roles: tuple[str, ...]) -> None:
+    """Usage on ``schema`` and select on its tables for those of ``roles`` that exist."""
+    present = [
+        row[0]
+        for row in conn.execute(
+            "select rolname from pg_roles where rolname = any(%s)", (list(roles),)
+        )
+    ]
+    for role in present:
+        conn.execute(
+            sql.SQL("grant usage on schema {} to {}").format(
+                sql.Identifier(schema), sql.Identifier(role)
+            )
+        )
+        conn.execute(
+            sql.SQL("grant select on all tables in schema {} to {}").format(
+                sql.Identifier(schema), sql.Identifier(role)
+            )
+        )
