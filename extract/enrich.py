@@ -38,6 +38,7 @@ import psycopg
 from ua_parser import parse as parse_user_agent
 
 from extract.config import Settings
+from extract.failpoints import failpoint
 from extract.load import connect_postgres
 from extract.schema import LOAD_ORDER_LOCK_KEY, ensure_raw_schema
 
@@ -415,6 +416,8 @@ def _write_chunk(conn: psycopg.Connection, rows: Sequence[EnrichedRow]) -> None:
             copy.set_types(_COPY_TYPES)
             for row in rows:
                 copy.write_row(row)
+        failpoint("enrich.before_commit")
+    failpoint("enrich.after_commit")
 
 
 def _whole_load_ids(rows: list[SourceRow]) -> int:

@@ -429,6 +429,11 @@ def _entries_of(reply: object) -> list[StreamEntry]:
     return [(entry[0], entry[1]) for _, entries in reply for entry in entries]
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def connect_redis(settings: Settings) -> redis.Redis:
     client = redis.Redis.from_url(
         settings.redis_url, socket_timeout=30, socket_connect_timeout=5, protocol=2
@@ -513,38 +518,52 @@ def run_extract(
     client = connect_redis(settings)
     started = time.monotonic()
     result = ExtractResult(rejected_by_reason=dict.fromkeys(REASONS, 0))
-    with connect_postgres(settings) as conn, connect_postgres(settings) as probe_conn:
-        ensure_raw_schema(conn)
-        writer = BatchWriter(conn, settings.stream, options.consumer)
-        reader = StreamReader(client, settings.stream, options)
-        reader.ensure_group()
-        until = reader.last_id()
-        log.info(
-            "extract: consumer %s reading %s on %s up to entry %d-%d",
-            options.consumer,
-            settings.stream,
-            redact(settings.redis_url),
-            *until,
-        )
-        last_report = time.monotonic()
-        for batch in _prefetch(reader, until, probe_conn):
-            outcome = writer.write(batch)
-            failpoint("after_commit")
-            reader.ack(batch.entries)
-            _accumulate(result, outcome, claimed=batch.claimed)
-            if time.monotonic() - last_report >= options.progress_every_s:
-                last_report = time.monotonic()
-                result.duration_s = last_report - started
-                _log_progress(result)
-                if on_progress:
-                    on_progress(result)
-        if options.trim:
-            trimmed = reader.trim_acknowledged()
-            if trimmed:
-                log.info(
-                    "extract: trimmed %d acknowledged entries from %s", trimmed, settings.stream
-                )
-        result.stream_lag = reader.lag()
+    try:
+        with connect_postgres(settings) as conn, connect_postgres(settings) as probe_conn:
+            ensure_raw_schema(conn)
+            writer = BatchWriter(conn, settings.stream, options.consumer)
+            reader = StreamReader(client, settings.stream, options)
+            reader.ensure_group()
+            until = reader.last_id()
+            log.info(
+                "extract: consumer %s reading %s on %s up to entry %d-%d",
+                options.consumer,
+                settings.stream,
+                redact(settings.redis_url),
+                *until,
+            )
+            last_report = time.monotonic()
+            for batch in _prefetch(reader, until, probe_conn):
+                outcome = writer.write(batch)
+                failpoint("after_commit")
+                reader.ack(batch.entries)
+                _accumulate(result, outcome, claimed=batch.claimed)
+                if time.monotonic() - last_report >= options.progress_every_s:
+                    last_report = time.monotonic()
+                    result.duration_s = last_report - started
+                    _log_progress(result)
+                    if on_progress:
+                        on_progress(result)
+            if options.trim:
+                trimmed = reader.trim_acknowledged()
+                if trimmed:
+                    log.info(
+                        "extract: trimmed %d acknowledged entries from %s", trimmed, settings.stream
+                    )
+            result.stream_lag = reader.lag()
+    except psycopg.OperationalError as exc:
+        raise ExtractError(
+            f"PostgreSQL at {redact(settings.database_url)} went away during the extract "
+            f"({_first_line(exc)}) after {result.batches} committed batches: those stay, the "
+            "batch in flight was rolled back and stays in the stream; run again once the "
+            "server is back"
+        ) from exc
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise ExtractError(
+            f"Redis at {redact(settings.redis_url)} went away during the extract "
+            f"({_first_line(exc)}) after {result.batches} committed batches: entries not "
+            "acknowledged are read again (and absorbed if already loaded) by the next run"
+        ) from exc
     result.duration_s = time.monotonic() - started
     log.info(
         "extract: done in %.1fs: %d entries, %d loaded, %d duplicates, %d replayed, "

@@ -18,10 +18,13 @@ log = logging.getLogger("orchestration")
 
 
 def dbt_executable() -> str:
-    """The dbt beside this interpreter (the project's venv), else the one on PATH."""
-    beside = Path(sys.executable).parent / "dbt"
-    if beside.exists():
-        return str(beside)
+    """dbt as the refresh runs it: ``analytics-dbt`` (dbt that dies with the refresh, see
+    ``orchestration/dbt_child.py``) beside this interpreter, else dbt beside it, else the
+    one on PATH."""
+    for name in ("analytics-dbt", "dbt"):
+        beside = Path(sys.executable).parent / name
+        if beside.exists():
+            return str(beside)
     found = shutil.which("dbt")
     if not found:
         raise RuntimeError("dbt is not installed in this environment: run 'make install'")

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
+from extract.failpoints import failpoint
 from orchestration.lib.roles import READERS, grant_read
 
 PUBLISHED_SCHEMAS = ("marts", "marts_pii")
@@ -178,6 +179,7 @@ def publish(database_url: str, expected: set[str]) -> PublishResult:
             try:
                 with conn.transaction():
                     _swap(conn, published, existing, suffix)
+                    failpoint("publish.before_commit")
                 break
             except psycopg.errors.LockNotAvailable as error:
                 if time.monotonic() >= deadline:
@@ -190,5 +192,6 @@ def publish(database_url: str, expected: set[str]) -> PublishResult:
                 time.sleep(random.uniform(0.02, 0.2))
         if attempts > 1:
             log.info("published after %d attempts (readers held the old marts)", attempts)
+        failpoint("publish.after_commit")
         drop_previous(conn, result)
     return result

@@ -141,9 +141,14 @@ def services_up(
 
 
 def services_down(
-    settings: Settings, *, root: Path = DEFAULT_ROOT, log: Log = print
+    settings: Settings,
+    *,
+    root: Path = DEFAULT_ROOT,
+    log: Log = print,
+    only: tuple[str, ...] = (POSTGRES, REDIS),
 ) -> list[ServiceStatus]:
-    """Stop the servers the project started (per ``root/services.json``) and nothing else.
+    """Stop the servers the project started (per ``root/services.json``) and nothing else;
+    ``only`` names which of the two (``postgresql``, ``redis``).
 
     Data stays on disk, so a later ``up`` brings back the same databases and stream.
     Entries whose process is already gone are forgotten without error.
@@ -153,6 +158,8 @@ def services_down(
         with _locked(root):
             state = _read_state(root)
             for name, label in ((POSTGRES, "PostgreSQL"), (REDIS, "Redis")):
+                if name not in only:
+                    continue
                 entry = state.get(name)
                 if entry is None:
                     log(f"{label}: not started by the project; nothing to stop")

@@ -20,27 +20,7 @@ import redis
 from extract.config import Settings
 from generator import GeneratorConfig, generate
 from tests.conftest import run_cli
-
-PUBLISHED = ("marts", "marts_pii")
-
-
-def fingerprints(database_url: str) -> dict[str, tuple[int, str]]:
-    """(rows, md5 of the sorted rows) of every published table."""
-    prints: dict[str, tuple[int, str]] = {}
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        tables = conn.execute(
-            "select schemaname, tablename from pg_tables where schemaname = any(%s)",
-            (list(PUBLISHED),),
-        ).fetchall()
-        for schema, table in tables:
-            prints[f"{schema}.{table}"] = conn.execute(
-                f"""
-                select count(*), coalesce(md5(string_agg(row_text, E'\\n' order by row_text)), '')
-                from (select t::text as row_text from "{schema}"."{table}" as t) as rows
-                """
-            ).fetchone()
-    return prints
-
+from tests.warehouse import differing, fingerprints
 
 INCREMENTAL_MODELS = (
     "int_web_events__sessionised",
@@ -105,5 +85,4 @@ def test_refreshes_with_late_and_duplicate_events_equal_a_full_rebuild(
     _refresh(settings, "--full-refresh")
     rebuilt = fingerprints(settings.database_url)
     assert set(incremental) == set(rebuilt)
-    differing = sorted(name for name in rebuilt if incremental[name] != rebuilt[name])
-    assert not differing, differing
+    assert not differing(incremental, rebuilt)

@@ -1,0 +1,38 @@
+"""``analytics-dbt``: dbt, bound to the life of the refresh that started it.
+
+The refresh runs dbt as a child process. If the refresh dies (SIGKILL, out of memory, a
+lost machine session), an orphaned dbt would go on building beside the next refresh. This
+launcher asks the kernel to kill it with its parent (``PR_SET_PDEATHSIG``, kept across
+``exec``) and then becomes dbt itself. Elsewhere than Linux it simply runs dbt.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+PR_SET_PDEATHSIG = 1
+
+
+def real_dbt() -> str:
+    beside = Path(sys.executable).parent / "dbt"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("dbt")
+    if not found:
+        sys.exit("dbt is not installed in this environment: run 'make install'")
+    return found
+
+
+def main() -> None:
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0 and os.getppid() != parent:
+            sys.exit("the refresh that started dbt is gone")  # died before the call took hold
+    dbt = real_dbt()
+    os.execv(dbt, [dbt, *sys.argv[1:]])
