@@ -25,35 +25,30 @@ POOL = {
 }
 
 
-class PooledPostgresEventLogStorage(PostgresEventLogStorage):
+class _PooledEngine:
+    """Replaces the storage's unpooled engine with a pooled one, once it is set up."""
+
+    postgres_url: str
+    _engine: Any
+    _token_provider: Any
+
+    def __init__(self, postgres_url: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(postgres_url, *args, **kwargs)  # type: ignore[call-arg]
+        self._engine.dispose()
+        self._engine = create_pg_engine(self.postgres_url, self._token_provider, **POOL)
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        return cls(
+            pg_url_from_config(config_value),
+            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
+            inst_data=inst_data,
+        )
+
+
+class PooledPostgresEventLogStorage(_PooledEngine, PostgresEventLogStorage):
     """:class:`PostgresEventLogStorage` with a small connection pool."""
 
-    def __init__(self, postgres_url: str, *args: Any, **kwargs: Any) -> None:
-        super().__init__(postgres_url, *args, **kwargs)
-        self._engine.dispose()
-        self._engine = create_pg_engine(self.postgres_url, self._token_provider, **POOL)
 
-    @classmethod
-    def from_config_value(cls, inst_data, config_value):
-        return cls(
-            pg_url_from_config(config_value),
-            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
-            inst_data=inst_data,
-        )
-
-
-class PooledPostgresRunStorage(PostgresRunStorage):
+class PooledPostgresRunStorage(_PooledEngine, PostgresRunStorage):
     """:class:`PostgresRunStorage` with a small connection pool."""
-
-    def __init__(self, postgres_url: str, *args: Any, **kwargs: Any) -> None:
-        super().__init__(postgres_url, *args, **kwargs)
-        self._engine.dispose()
-        self._engine = create_pg_engine(self.postgres_url, self._token_provider, **POOL)
-
-    @classmethod
-    def from_config_value(cls, inst_data, config_value):
-        return cls(
-            pg_url_from_config(config_value),
-            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
-            inst_data=inst_data,
-        )
