@@ -109,8 +109,10 @@ def _fmt(value: int | float | None, spec: str = ",") -> str:
 
 
 def print_report(steps: dict[str, StepReport], run_id: str, seconds: float) -> None:
+    width = max([26, *(len(step.name) for step in steps.values())])
     header = (
-        f"{'step':<26} {'status':<8} {'time':>8} {'rows in':>11} {'rows out':>11} {'checks':>18}"
+        f"{'step':<{width}} {'status':<8} {'time':>8} {'rows in':>11} {'rows out':>11} "
+        f"{'checks':>18}"
     )
     print(header)
     print("-" * len(header))
@@ -122,7 +124,7 @@ def print_report(steps: dict[str, StepReport], run_id: str, seconds: float) -> N
             checks += f", {step.checks_warned} warned"
         time_taken = "-" if step.seconds is None else f"{step.seconds:.1f}s"
         print(
-            f"{step.name:<26} {step.status:<8} {time_taken:>8} {_fmt(step.rows_in):>11} "
+            f"{step.name:<{width}} {step.status:<8} {time_taken:>8} {_fmt(step.rows_in):>11} "
             f"{_fmt(step.rows_out):>11} {checks:>18}"
         )
     for step in steps.values():

@@ -14,6 +14,7 @@ import redis
 
 from extract.config import Settings
 from extract.load import run_extract
+from extract.schema import ensure_raw_schema
 from orchestration.lib.roles import BI, LOADER, PASSWORD_VARIABLES, PII, ensure_roles
 from tests.conftest import DemoWarehouse, run_cli
 
@@ -88,31 +89,44 @@ def test_pii_reads_marts_and_marts_pii_only(connect) -> None:
         assert not can(pii, denied), denied
 
 
-def test_loader_runs_the_extract_and_writes_nothing_else(warehouse: Settings, connect) -> None:
-    client = redis.Redis.from_url(warehouse.redis_url)
+def test_loader_runs_the_extract_and_writes_nothing_else(settings: Settings) -> None:
+    # a warehouse of its own: the demo warehouse's raw tables must stay as generated
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        ensure_raw_schema(conn)
+    ensure_roles(settings.database_url, PASSWORDS)
+    client = redis.Redis.from_url(settings.redis_url)
     event_id = f"loader-{uuid.uuid4()}"
     client.xadd(
-        warehouse.stream,
+        settings.stream,
         {"event": json.dumps({"eventId": event_id, "name": "page_view",
                               "timestamp": "2026-01-05T09:00:00Z"})},
     )  # fmt: skip
-    as_loader = warehouse.with_overrides(database_url=role_url(warehouse, LOADER))
+    as_loader = settings.with_overrides(database_url=role_url(settings, LOADER))
     result = run_extract(as_loader)
     assert result.loaded == 1
+    with psycopg.connect(role_url(settings, LOADER), autocommit=True) as loader:
+        assert (
+            loader.execute(
+                "select count(*) from raw.events where event_id = %s", (event_id,)
+            ).fetchone()[0]
+            == 1
+        )
+        for denied in (
+            "delete from raw.events",
+            "update raw.load_audit set loaded = 0",
+            "create table raw.mine (x int)",
+            "create schema mine",
+        ):
+            assert not can(loader, denied), denied
+
+
+def test_loader_reads_nothing_outside_raw(connect) -> None:
     loader = connect(LOADER)
-    assert (
-        loader.execute(
-            "select count(*) from raw.events where event_id = %s", (event_id,)
-        ).fetchone()[0]
-        == 1
-    )
     for denied in (
-        "delete from raw.events",
-        "update raw.load_audit set loaded = 0",
         "select * from raw.event_enrichment limit 1",
         "select * from marts.fct_events limit 1",
         "select * from intermediate.int_events__identified limit 1",
-        "create table raw.mine (x int)",
+        "select * from staging.stg_raw__events limit 1",
     ):
         assert not can(loader, denied), denied
 
