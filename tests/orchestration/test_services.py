@@ -27,7 +27,9 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from extract.config import Settings
+from orchestration.cli import build_parser
 from orchestration.lib import services
+from orchestration.lib.roles import DEVELOPMENT_ROLE_PASSWORD
 from orchestration.lib.services import (
     ServiceError,
     ServiceStatus,
@@ -529,3 +531,27 @@ def test_unreadable_state_file_is_an_error_naming_it(started: Started, scratch_r
     with pytest.raises(ServiceError) as error:
         services_status(started.settings, root=scratch_root)
     assert str(scratch_root / "services.json") in str(error.value)
+
+
+def test_servers_listen_on_localhost_only_and_ask_roles_for_passwords(started: Started) -> None:
+    with psycopg.connect(started.settings.database_url, autocommit=True) as conn:
+        assert conn.execute("show listen_addresses").fetchone()[0] == "127.0.0.1"
+        # the project's roles exist on its own server, with the development password
+        logins = dict(
+            conn.execute(
+                "select rolname, rolcanlogin from pg_roles where rolname like 'analytics\\_%'"
+            ).fetchall()
+        )
+    assert logins == {"analytics_loader": True, "analytics_bi": True, "analytics_pii": True}
+    bi = f"postgresql://analytics_bi:{DEVELOPMENT_ROLE_PASSWORD}@127.0.0.1:{started.pg_port}/analytics"
+    psycopg.connect(bi).close()
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(bi.replace(DEVELOPMENT_ROLE_PASSWORD, "wrong")).close()
+    client = redis.Redis(host="127.0.0.1", port=started.redis_port)
+    assert client.config_get("bind")["bind"] == "127.0.0.1"
+
+
+def test_the_ui_and_the_docs_server_default_to_localhost() -> None:
+    parser = build_parser()
+    assert parser.parse_args(["dev"]).host == "127.0.0.1"
+    assert parser.parse_args(["docs"]).host == "127.0.0.1"
