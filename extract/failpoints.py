@@ -8,8 +8,9 @@ kills itself with SIGKILL at that point, exactly as an out-of-memory kill or a p
 would stop it. The variable is read once per process; unset (the normal case) a failpoint
 costs one dictionary lookup.
 
-Points: ``mid_copy``, ``before_commit``, ``after_commit`` (extract), ``enrich.before_commit``,
-``enrich.after_commit``, ``dbt.after.<output name>`` (after dbt built a model),
+Points: ``refresh.locked`` (the refresh lock just taken), ``mid_copy``, ``before_commit``,
+``after_commit`` (extract), ``enrich.before_commit``, ``enrich.after_commit``,
+``dbt.after.<output name>`` (after dbt built a model),
 ``checks.mart`` (before each mart's Great Expectations suite), ``publish.before_commit``,
 ``publish.after_commit``.
 """

@@ -7,6 +7,7 @@ from dagster_dbt import DbtCliResource
 from pydantic import PrivateAttr
 
 from extract.config import Settings, load_settings
+from extract.failpoints import failpoint
 from orchestration.lib.dbt_project import dbt_executable, dbt_project
 from orchestration.lib.refresh_lock import RefreshLock
 
@@ -30,6 +31,7 @@ class RefreshLockResource(dg.ConfigurableResource):
         run_id = context.run_id if context.dagster_run else None
         self._lock = RefreshLock(load_settings().database_url, run_id)
         self._lock.acquire(self.wait_seconds)
+        failpoint("refresh.locked")
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._lock is not None:
