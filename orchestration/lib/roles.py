@@ -14,9 +14,11 @@ schema of the warehouse.
 Passwords come from the environment only (``ANALYTICS_LOADER_PASSWORD``,
 ``ANALYTICS_BI_PASSWORD``, ``ANALYTICS_PII_PASSWORD``). Unset, a role gets the committed
 development password when the warehouse is the local server the project started itself
-(``analytics services up``), and cannot log in anywhere else. :func:`ensure_roles` is
-idempotent; it runs at ``analytics services up`` and before every extract. Grants on the
-published marts are given again by every publish (the schemas are swapped).
+(``analytics services up``); elsewhere a new role is created without login and an existing
+one is left as it is (a refresh without the variables never locks BI tools out).
+:func:`ensure_roles` is idempotent; it runs at ``analytics services up`` and after every
+extract of a refresh. Grants on the published marts are given again by every publish
+(the schemas are swapped).
 """
 
 from __future__ import annotations
@@ -100,10 +102,12 @@ def ensure_roles(database_url: str, passwords: Mapping[str, str | None]) -> Role
             # Roles are cluster-wide; two databases set up at once would race on them.
             conn.execute("select pg_advisory_xact_lock(hashtext('analytics roles'))")
             for role, password in passwords.items():
+                if role in existing and not password:
+                    continue  # no password given: an existing role is left as it is
                 login = (
                     sql.SQL("login password {}").format(sql.Literal(password))
                     if password
-                    else sql.SQL("nologin password null")
+                    else sql.SQL("nologin")
                 )
                 verb = "alter" if role in existing else "create"
                 conn.execute(
@@ -112,7 +116,13 @@ def ensure_roles(database_url: str, passwords: Mapping[str, str | None]) -> Role
                 if role not in existing:
                     created.append(role)
             _grant(conn)
-        login_roles = tuple(role for role, password in passwords.items() if password)
+        login_roles = tuple(
+            row[0]
+            for row in conn.execute(
+                "select rolname from pg_roles where rolname = any(%s) and rolcanlogin",
+                (list(PASSWORD_VARIABLES),),
+            )
+        )
         if created:
             log.info("roles: created %s", ", ".join(created))
         return RolesReport(tuple(created), login_roles)
