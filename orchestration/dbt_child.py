@@ -18,14 +18,18 @@ from pathlib import Path
 PR_SET_PDEATHSIG = 1
 
 
-def real_dbt() -> str:
-    beside = Path(sys.executable).parent / "dbt"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("dbt")
-    if not found:
-        sys.exit("dbt is not installed in this environment: run 'make install'")
-    return found
+def beside_python(*names: str) -> str | None:
+    """The first of ``names`` installed beside this interpreter (the project's venv), else
+    on PATH; None when there is none."""
+    for name in names:
+        beside = Path(sys.executable).parent / name
+        if beside.exists():
+            return str(beside)
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
 
 
 def main() -> None:
@@ -34,5 +38,7 @@ def main() -> None:
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0 and os.getppid() != parent:
             sys.exit("the refresh that started dbt is gone")  # died before the call took hold
-    dbt = real_dbt()
+    dbt = beside_python("dbt")
+    if dbt is None:
+        sys.exit("dbt is not installed in this environment: run 'make install'")
     os.execv(dbt, [dbt, *sys.argv[1:]])

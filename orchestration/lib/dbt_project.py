@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
 from extract.config import REPO_ROOT, load_settings
+from orchestration.dbt_child import beside_python
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 log = logging.getLogger("orchestration")
@@ -19,13 +18,8 @@ log = logging.getLogger("orchestration")
 
 def dbt_executable() -> str:
     """dbt as the refresh runs it: ``analytics-dbt`` (dbt that dies with the refresh, see
-    ``orchestration/dbt_child.py``) beside this interpreter, else dbt beside it, else the
-    one on PATH."""
-    for name in ("analytics-dbt", "dbt"):
-        beside = Path(sys.executable).parent / name
-        if beside.exists():
-            return str(beside)
-    found = shutil.which("dbt")
+    ``orchestration/dbt_child.py``), else plain dbt; beside this interpreter, else on PATH."""
+    found = beside_python("analytics-dbt", "dbt")
     if not found:
         raise RuntimeError("dbt is not installed in this environment: run 'make install'")
     return found

@@ -15,10 +15,10 @@ import json
 import uuid
 
 import psycopg
-import redis
 
 from extract.config import Settings
 from tests.conftest import run_cli
+from tests.warehouse import deliver as send
 
 UTC = datetime.UTC
 # Recent enough for the freshness of the load, old enough to be complete days.
@@ -57,9 +57,7 @@ def message(minutes: float, direction: str) -> dict:
 
 
 def deliver(settings: Settings, events: list[dict]) -> None:
-    client = redis.Redis.from_url(settings.redis_url)
-    for event in events:
-        client.xadd(settings.stream, {"event": json.dumps(event)})
+    send(settings, [json.dumps(event) for event in events])
 
 
 def refresh(settings: Settings, *args: str) -> str:

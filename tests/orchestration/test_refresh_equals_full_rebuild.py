@@ -15,12 +15,11 @@ import datetime
 import random
 
 import psycopg
-import redis
 
 from extract.config import Settings
 from generator import GeneratorConfig, generate
 from tests.conftest import run_cli
-from tests.warehouse import differing, fingerprints
+from tests.warehouse import deliver, differing, fingerprints
 
 INCREMENTAL_MODELS = (
     "int_web_events__sessionised",
@@ -68,12 +67,8 @@ def test_refreshes_with_late_and_duplicate_events_equal_a_full_rebuild(
         [first[n] for n in sorted(held_back)] + second + rng.sample(first, 300),
         third + rng.sample(second, 200),
     ]
-    client = redis.Redis.from_url(settings.redis_url)
     for delivery in deliveries:
-        pipe = client.pipeline()
-        for payload in delivery:
-            pipe.xadd(settings.stream, {"event": payload})
-        pipe.execute()
+        deliver(settings, delivery)
         _refresh(settings)
     incremental = fingerprints(settings.database_url)
     assert incremental["marts.fct_events"][0] > 0
