@@ -11,7 +11,9 @@ PUBLISHED = ("marts", "marts_pii")
 
 
 def fingerprints(database_url: str) -> dict[str, tuple[int, str]]:
-    """(rows, md5 of the sorted rows) of every published table."""
+    """(rows, md5 of the sorted rows) of every published table, without the stamps of
+    the refresh that wrote each row (``refreshed_load_id``: a full rebuild writes every row
+    at once, an incremental refresh only some)."""
     prints: dict[str, tuple[int, str]] = {}
     with psycopg.connect(database_url, autocommit=True) as conn:
         tables = conn.execute(
@@ -22,7 +24,10 @@ def fingerprints(database_url: str) -> dict[str, tuple[int, str]]:
             prints[f"{schema}.{table}"] = conn.execute(
                 f"""
                 select count(*), coalesce(md5(string_agg(row_text, E'\\n' order by row_text)), '')
-                from (select t::text as row_text from "{schema}"."{table}" as t) as rows
+                from (
+                    select (to_jsonb(t) - 'refreshed_load_id')::text as row_text
+                    from "{schema}"."{table}" as t
+                ) as rows
                 """
             ).fetchone()
     return prints

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import subprocess
@@ -27,7 +29,21 @@ def dbt_executable() -> str:
 
 def dbt_env() -> dict[str, str]:
     """The environment dbt runs in: the process's, plus the profile's derived variables."""
-    return {**os.environ, **load_settings().environ()}
+    return {**os.environ, **load_settings().environ(), **dbt_session_options()}
+
+
+def dbt_session_options() -> dict[str, str]:
+    """PostgreSQL settings of dbt's sessions (libpq's PGOPTIONS, added to any set).
+
+    JIT compilation off: PostgreSQL compiles a query whose estimated cost passes
+    ``jit_above_cost``, which every model over the whole history does; compiling took about
+    1.2 s a query here, where an incremental model's query then ran in 16 ms
+    (docs/benchmarks.md). A server-wide ``jit = off`` does the same for every client.
+    """
+    options = os.environ.get("PGOPTIONS", "")
+    if "jit=" not in options.replace(" ", ""):
+        options = f"{options} -c jit=off".strip()
+    return {"PGOPTIONS": options}
 
 
 # What the manifest is parsed from: a change to any of these makes it stale.
@@ -79,3 +95,24 @@ def prepare_manifest(force: bool = False) -> Path:
 
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def project_fingerprint(manifest: dict) -> str:
+    """What the warehouse's incremental tables depend on: the checksum of every model,
+    seed and macro of the project, and ``dbt_project.yml`` (its vars). Another value means
+    rows an incremental model wrote earlier may follow other rules than the ones it runs
+    now (see ``orchestration.lib.publish.plan_build``)."""
+    parts = {
+        unique_id: node.get("checksum", {}).get("checksum", "")
+        for unique_id, node in manifest.get("nodes", {}).items()
+        if node.get("resource_type") in ("model", "seed")
+    }
+    parts.update(
+        (unique_id, hashlib.sha256(macro.get("macro_sql", "").encode()).hexdigest())
+        for unique_id, macro in manifest.get("macros", {}).items()
+        if macro.get("package_name") == manifest.get("metadata", {}).get("project_name")
+    )
+    parts["dbt_project.yml"] = hashlib.sha256(
+        (DBT_PROJECT_DIR / "dbt_project.yml").read_bytes()
+    ).hexdigest()
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]

@@ -2,19 +2,25 @@
 audit them there, and ``publish`` swaps them in, all schemas in one transaction.
 
 dbt writes every model of the published schemas (``marts``, ``marts_pii``) into
-``<schema>_build`` (see ``dbt_project/macros/generate_schema_name.sql``). Publishing renames,
-in one transaction, each published schema to ``<schema>_previous_<n>`` and each build
-schema to the published name, then grants read access to the reader roles again. PostgreSQL
-DDL is transactional, and the swap first takes every published table's lock (waiting for
-queries already reading them, up to ``SWAP_WAIT_SECONDS``): a BI query sees either every
-old mart or every new one, never a mix, and never a partly built table. The old schemas are
-dropped afterwards, each with a short lock timeout: one still read by a long BI query is
-left for the next publish to drop.
+``<schema>_build`` (see ``dbt_project/macros/generate_schema_name.sql``). Publishing swaps
+the names, in one transaction: each build schema becomes the published one, and the
+published one becomes the next build schema (blue/green), its reader grants revoked. The
+incremental marts of that schema are one publish behind; the next build brings them up to
+date from their own ``refreshed_load_id`` stamps (``dbt_project/macros/incremental.sql``),
+so a refresh recomputes only what changed, never copies whole marts. PostgreSQL DDL is
+transactional, and the swap first takes every published table's lock (waiting for queries
+already reading them, up to ``SWAP_WAIT_SECONDS``): a BI query sees either every old mart or
+every new one, never a mix, and never a partly built table.
+
+Each build schema carries, as its comment, the fingerprint of the dbt project that built it
+(``orchestration.lib.dbt_project.project_fingerprint``). A build schema from another version
+of the project (or whose build did not finish) is dropped before dbt runs, so its marts are
+rebuilt in full; ``intermediate`` carries the same mark, and a changed project makes the
+refresh a full refresh (``plan_build``).
 """
 
 from __future__ import annotations
 
-import datetime
 import logging
 import random
 import time
@@ -24,11 +30,14 @@ import psycopg
 from psycopg import sql
 
 from extract.failpoints import failpoint
-from orchestration.lib.roles import READERS, grant_read
+from orchestration.lib.roles import READERS, grant_read, revoke_read
 
 PUBLISHED_SCHEMAS = ("marts", "marts_pii")
 BUILD_SUFFIX = "_build"
-PREVIOUS_INFIX = "_previous_"
+PREVIOUS_INFIX = "_previous_"  # replaced schemas of earlier versions; dropped when found
+PARKED_SUFFIX = "_parked"  # the published schema's name for a moment inside the swap
+BUILD_MARK = "analytics dbt project "
+INTERMEDIATE_SCHEMA = "intermediate"
 SWAP_LOCK_ATTEMPT = "200ms"  # below PostgreSQL's default deadlock_timeout (1 s)
 SWAP_WAIT_SECONDS = 60
 DROP_LOCK_TIMEOUT = "2s"
@@ -76,8 +85,7 @@ def row_counts(conn: psycopg.Connection, schema: str) -> dict[str, int]:
 
 
 def drop_build_schemas(database_url: str) -> None:
-    """Remove what an earlier, failed run left in the build schemas, so that a build
-    starts clean and nothing stale can be published."""
+    """Remove the build schemas: the next build makes every mart in full."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         for schema in PUBLISHED_SCHEMAS:
             conn.execute(
@@ -87,8 +95,89 @@ def drop_build_schemas(database_url: str) -> None:
             )
 
 
+def _mark(conn: psycopg.Connection, schema: str) -> str | None:
+    """The fingerprint ``schema`` was built with; None when unmarked or absent."""
+    row = conn.execute(
+        "select obj_description(oid, 'pg_namespace') from pg_namespace where nspname = %s",
+        (schema,),
+    ).fetchone()
+    if row is None or not row[0] or not row[0].startswith(BUILD_MARK):
+        return None
+    return row[0].removeprefix(BUILD_MARK)
+
+
+@dataclass
+class BuildPlan:
+    full_refresh: bool
+    reason: str  # why the build is full or incremental, for the run's log
+
+
+def plan_build(database_url: str, fingerprint: str, full_refresh: bool) -> BuildPlan:
+    """Prepare the build schemas for a refresh and say whether it must be a full one.
+
+    A full refresh (asked for, or because ``intermediate`` was built by another version of
+    the project) starts from empty build schemas. Otherwise a build schema built by another
+    version, or whose build never finished, is dropped (its marts are built in full) and one
+    that matches is kept: its incremental marts catch up from their stamps.
+    """
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        existing = _schemas(conn)
+        intermediate = _mark(conn, INTERMEDIATE_SCHEMA)
+        if not full_refresh and INTERMEDIATE_SCHEMA in existing and intermediate != fingerprint:
+            full_refresh = True
+            built_by = intermediate or "unmarked"
+            reason = (
+                f"the dbt project changed since the warehouse was built ({built_by} -> "
+                f"{fingerprint}), or the last full refresh did not finish: this refresh "
+                "rebuilds every model in full"
+            )
+        elif full_refresh:
+            reason = "full refresh: every model is rebuilt from raw"
+        else:
+            reason = ""
+        kept = []
+        for schema in PUBLISHED_SCHEMAS:
+            build = build_schema(schema)
+            if build not in existing:
+                continue
+            if full_refresh or _mark(conn, build) != fingerprint:
+                conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(build)))
+            else:
+                kept.append(build)
+        if full_refresh:
+            # until the full build completes, nothing may be taken as up to date
+            if INTERMEDIATE_SCHEMA in existing:
+                conn.execute(f"comment on schema {INTERMEDIATE_SCHEMA} is null")
+        elif not reason:
+            reason = (
+                "incremental: "
+                + (f"{', '.join(kept)} catch up from their stamps" if kept else "")
+                + ("; " if kept and len(kept) < len(PUBLISHED_SCHEMAS) else "")
+                + (
+                    "the marts of a schema without a current build are built in full"
+                    if len(kept) < len(PUBLISHED_SCHEMAS)
+                    else ""
+                )
+            )
+    return BuildPlan(full_refresh, reason)
+
+
+def mark_built(database_url: str, fingerprint: str) -> None:
+    """Record that ``intermediate`` and the build schemas are complete builds of this
+    version of the project (after dbt build succeeded)."""
+    mark = sql.Literal(BUILD_MARK + fingerprint)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        existing = _schemas(conn)
+        for schema in (INTERMEDIATE_SCHEMA, *map(build_schema, PUBLISHED_SCHEMAS)):
+            if schema in existing:
+                conn.execute(
+                    sql.SQL("comment on schema {} is {}").format(sql.Identifier(schema), mark)
+                )
+
+
 def drop_previous(conn: psycopg.Connection, result: PublishResult) -> None:
-    """Drop the schemas earlier publishes replaced, skipping any still being read."""
+    """Drop schemas that publishes of earlier versions replaced (they kept them under
+    ``<schema>_previous_<n>``), skipping any still being read."""
     previous = sorted(
         name
         for name in _schemas(conn)
@@ -109,7 +198,6 @@ def _swap(
     conn: psycopg.Connection,
     published: list[sql.Composable],
     existing: set[str],
-    suffix: str,
 ) -> None:
     """One attempt at the swap, inside the caller's transaction."""
     if published:
@@ -124,20 +212,22 @@ def _swap(
             sql.SQL("lock table {} in access exclusive mode").format(sql.SQL(", ").join(published))
         )
     for schema in PUBLISHED_SCHEMAS:
+        parked = schema + PARKED_SUFFIX
         if schema in existing:
-            conn.execute(
-                sql.SQL("alter schema {} rename to {}").format(
-                    sql.Identifier(schema),
-                    sql.Identifier(f"{schema}{PREVIOUS_INFIX}{suffix}"),
-                )
-            )
-        conn.execute(
-            sql.SQL("alter schema {} rename to {}").format(
-                sql.Identifier(build_schema(schema)), sql.Identifier(schema)
-            )
-        )
+            _rename(conn, schema, parked)
+            revoke_read(conn, parked, READERS[schema])
+        _rename(conn, build_schema(schema), schema)
         # grants belong to the schema: the swapped-in one has none yet
         grant_read(conn, schema, READERS[schema])
+        if schema in existing:
+            # the replaced marts are the next build's starting point
+            _rename(conn, parked, build_schema(schema))
+
+
+def _rename(conn: psycopg.Connection, schema: str, name: str) -> None:
+    conn.execute(
+        sql.SQL("alter schema {} rename to {}").format(sql.Identifier(schema), sql.Identifier(name))
+    )
 
 
 def publish(database_url: str, expected: set[str]) -> PublishResult:
@@ -162,10 +252,18 @@ def publish(database_url: str, expected: set[str]) -> PublishResult:
                 f"nothing published: {shown} not built (the dbt build did not complete); "
                 "the published marts are unchanged"
             )
+        for name in sorted(built - expected):
+            # a model the project no longer has: not published, not kept for the next build
+            schema, table = name.split(".", 1)
+            log.info("dropping %s.%s: no model of the project builds it", schema, table)
+            conn.execute(
+                sql.SQL("drop table {}.{}").format(
+                    sql.Identifier(build_schema(schema)), sql.Identifier(table)
+                )
+            )
         for schema in PUBLISHED_SCHEMAS:
             for table, rows in row_counts(conn, build_schema(schema)).items():
                 result.tables[f"{schema}.{table}"] = rows
-        suffix = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d%H%M%S%f")
         published = [
             sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
             for schema in PUBLISHED_SCHEMAS
@@ -178,7 +276,7 @@ def publish(database_url: str, expected: set[str]) -> PublishResult:
             attempts += 1
             try:
                 with conn.transaction():
-                    _swap(conn, published, existing, suffix)
+                    _swap(conn, published, existing)
                     failpoint("publish.before_commit")
                 break
             except psycopg.errors.LockNotAvailable as error:

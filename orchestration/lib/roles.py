@@ -169,13 +169,7 @@ def _grant(conn: psycopg.Connection) -> None:
 
 def grant_read(conn: psycopg.Connection, schema: str, roles: tuple[str, ...]) -> None:
     """Usage on ``schema`` and select on its tables for those of ``roles`` that exist."""
-    present = [
-        row[0]
-        for row in conn.execute(
-            "select rolname from pg_roles where rolname = any(%s)", (list(roles),)
-        )
-    ]
-    for role in present:
+    for role in _present(conn, roles):
         conn.execute(
             sql.SQL("grant usage on schema {} to {}").format(
                 sql.Identifier(schema), sql.Identifier(role)
@@ -186,3 +180,28 @@ def grant_read(conn: psycopg.Connection, schema: str, roles: tuple[str, ...]) ->
                 sql.Identifier(schema), sql.Identifier(role)
             )
         )
+
+
+def revoke_read(conn: psycopg.Connection, schema: str, roles: tuple[str, ...]) -> None:
+    """Take back what ``grant_read`` gave on ``schema`` (a schema that stops being
+    published: readers must not see marts before their checks ran)."""
+    for role in _present(conn, roles):
+        conn.execute(
+            sql.SQL("revoke select on all tables in schema {} from {}").format(
+                sql.Identifier(schema), sql.Identifier(role)
+            )
+        )
+        conn.execute(
+            sql.SQL("revoke usage on schema {} from {}").format(
+                sql.Identifier(schema), sql.Identifier(role)
+            )
+        )
+
+
+def _present(conn: psycopg.Connection, roles: tuple[str, ...]) -> list[str]:
+    return [
+        row[0]
+        for row in conn.execute(
+            "select rolname from pg_roles where rolname = any(%s)", (list(roles),)
+        )
+    ]

@@ -168,7 +168,14 @@ resolved as (
         events.properties,
         events.occurred_at,
         events.load_id,
-        coalesce({{ too_late }}, false) as is_too_late
+        coalesce({{ too_late }}, false) as is_too_late,
+        {% if is_incremental() -%}
+            previous_rows.user_key as earlier_user_key,
+            coalesce(previous_rows.previous_user_keys, '[]'::jsonb) as earlier_user_keys
+        {%- else -%}
+            null::text as earlier_user_key,
+            '[]'::jsonb as earlier_user_keys
+        {%- endif %}
     from events
     left join enrichment on events.event_id = enrichment.event_id
     left join stitched_anonymous_ids
@@ -208,7 +215,13 @@ final as (
         occurred_at,
         load_id,
         is_too_late,
-        (select enriched_through.load_id from enriched_through) as refreshed_load_id
+        (select enriched_through.load_id from enriched_through) as refreshed_load_id,
+        -- every person the event belonged to before (marts recompute them too)
+        case
+            when earlier_user_key <> coalesce(user_id, anonymous_id, contact_key)
+                then earlier_user_keys || to_jsonb(earlier_user_key)
+            else earlier_user_keys
+        end as previous_user_keys
     from resolved
 )
 

@@ -33,7 +33,8 @@ final as (
         occurred_at,
         load_id,
         is_too_late,
-        refreshed_load_id
+        refreshed_load_id,
+        previous_user_keys
     from identified
     where not is_too_late
 )

@@ -1,5 +1,26 @@
 -- One row per session, journey and funnel step the session reached (METRICS.md, Funnels):
 -- step k is reached by an event matching it at or after the time step k-1 was reached.
+--
+-- Incremental: the sessions rewritten since the last run (and every id their events had
+-- before) are recomputed.
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['session_id']},
+            {'columns': ['refreshed_load_id']},
+        ],
+        pre_hook=(
+            "{% if is_incremental() %}"
+            "delete from {{ this }} where session_id in ({{ touched_web_sessions() }})"
+            "{% endif %}"
+        ),
+    )
+}}
+{{ depends_on_changes() }}
+
 with recursive
 
 funnel_steps as (
@@ -7,8 +28,12 @@ funnel_steps as (
 ),
 
 first_steps as (
-    select * from {{ ref('int_funnel_step_matches') }}
-    where step_number = 1
+    select * from {{ ref('int_funnel_step_matches') }} as step_matches
+    where
+        step_matches.step_number = 1
+        {% if is_incremental() -%}
+            and step_matches.session_id in ({{ touched_web_sessions() }})
+        {%- endif %}
 ),
 
 reached (session_id, journey, step_number, reached_at) as (
@@ -48,7 +73,8 @@ final as (
         reached.journey,
         reached.step_number,
         funnel_steps.step_name,
-        reached.reached_at
+        reached.reached_at,
+        {{ run_stamp() }} as refreshed_load_id
     from reached
     inner join funnel_steps
         on

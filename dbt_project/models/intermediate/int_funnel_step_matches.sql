@@ -1,7 +1,28 @@
-{{ config(indexes=[{'columns': ['session_id', 'journey', 'step_number', 'occurred_at']}]) }}
 -- One row per web event and funnel step it matches (dbt_project/seeds/funnel_steps.csv):
 -- its event name, its page path when the step sets a pattern, and for session.converted
 -- the journey the conversion names.
+--
+-- Incremental: the rows of the sessions rewritten since the last run (and of every id their
+-- events had before) are replaced; a changed seed changes the project's fingerprint, which
+-- makes the next refresh a full one.
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['session_id', 'journey', 'step_number', 'occurred_at']},
+            {'columns': ['refreshed_load_id']},
+        ],
+        pre_hook=(
+            "{% if is_incremental() %}"
+            "delete from {{ this }} where session_id in ({{ touched_web_sessions() }})"
+            "{% endif %}"
+        ),
+    )
+}}
+{{ depends_on_changes() }}
+
 with
 
 funnel_steps as (
@@ -9,7 +30,10 @@ funnel_steps as (
 ),
 
 session_events as (
-    select * from {{ ref('int_web_events__sessionised') }}
+    select * from {{ ref('int_web_events__sessionised') }} as session_events
+    {% if is_incremental() -%}
+        where session_events.session_id in ({{ touched_web_sessions() }})
+    {%- endif %}
 ),
 
 final as (
@@ -18,7 +42,8 @@ final as (
         session_events.session_id,
         funnel_steps.journey,
         funnel_steps.step_number,
-        session_events.occurred_at
+        session_events.occurred_at,
+        {{ run_stamp() }} as refreshed_load_id
     from session_events
     inner join funnel_steps
         on

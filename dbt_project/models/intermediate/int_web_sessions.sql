@@ -11,6 +11,7 @@
         indexes=[
             {'columns': ['session_id'], 'unique': true},
             {'columns': ['refreshed_load_id']},
+            {'columns': ['started_date']},
         ],
         pre_hook=(
             "{% if is_incremental() %}"

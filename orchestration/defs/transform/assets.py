@@ -1,5 +1,6 @@
 """The dbt project as Dagster assets: ``dbt build`` runs models and their tests together."""
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -11,17 +12,26 @@ from psycopg import sql
 
 from extract.failpoints import failpoint
 from orchestration.defs.resources import AnalyticsSettings, RefreshLockResource
-from orchestration.lib.dbt_project import DBT_PROJECT_DIR, dbt_project, prepare_manifest
+from orchestration.lib.dbt_project import (
+    DBT_PROJECT_DIR,
+    dbt_project,
+    dbt_session_options,
+    prepare_manifest,
+    project_fingerprint,
+)
 from orchestration.lib.dbt_translator import translator
-from orchestration.lib.publish import PUBLISHED_SCHEMAS, drop_build_schemas
+from orchestration.lib.publish import PUBLISHED_SCHEMAS, mark_built, plan_build
 
 
 class DbtBuildConfig(dg.Config):
     full_refresh: bool = False
 
 
+MANIFEST_PATH = prepare_manifest()
+
+
 @dbt_assets(
-    manifest=prepare_manifest(),
+    manifest=MANIFEST_PATH,
     project=dbt_project,
     dagster_dbt_translator=translator(),
 )
@@ -35,10 +45,15 @@ def dbt_models(
     settings = analytics.get()
     # dbt's profile reads the warehouse coordinates derived from ANALYTICS_DATABASE_URL.
     os.environ.update(settings.environ())
-    # The marts are built where BI tools cannot see them (write-audit-publish); start from
-    # empty build schemas so nothing an earlier failed run left there can be published.
-    drop_build_schemas(settings.database_url)
-    args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
+    os.environ.update(dbt_session_options())
+    # The marts are built where BI tools cannot see them (write-audit-publish), in the build
+    # schemas the last publish left: their incremental marts catch up from their stamps.
+    # One built by another version of the project is dropped first; a changed project
+    # makes this a full refresh (orchestration/lib/publish.py).
+    fingerprint = project_fingerprint(json.loads(MANIFEST_PATH.read_text()))
+    plan = plan_build(settings.database_url, fingerprint, config.full_refresh)
+    context.log.info(f"dbt build: {plan.reason}")
+    args = ["build", *(["--full-refresh"] if plan.full_refresh else [])]
     invocation = dbt.cli(
         args, context=context, raise_on_error=False, target_path=_run_target_path(context.run_id)
     )
@@ -53,6 +68,7 @@ def dbt_models(
                     failpoint(f"dbt.after.{event.output_name}")
         if not invocation.is_successful():
             raise DbtBuildError(_failures(invocation.get_artifact("run_results.json")))
+        mark_built(settings.database_url, fingerprint)
     finally:
         # Each run gets its own target folder (a copy of the manifest and every compiled
         # file, ~20 MB); the hourly schedule would otherwise fill the disk with them.

@@ -2,10 +2,24 @@
 -- their confidence on the day they were made, and the outcome of the conversations the
 -- intent occurred in, each conversation counted once per intent, on the day of its first
 -- classification with that intent (so conversations add up across days).
+{{ daily_mart('activity_date') }}
+
 with
 
 classifications as (
     select * from {{ ref('fct_ai_classifications') }}
+    where {{ on_changed_days('classified_date') }}
+),
+
+-- every classification of the conversations classified on those days: a conversation
+-- counts on the day of its first classification with an intent
+conversation_classifications as (
+    select * from {{ ref('fct_ai_classifications') }} as all_classifications
+    {% if is_incremental() -%}
+        where all_classifications.conversation_id in (
+            select classifications.conversation_id from classifications
+        )
+    {%- endif %}
 ),
 
 conversations as (
@@ -29,7 +43,7 @@ intent_conversations as (
         conversation_id,
         coalesce(intent, 'unknown') as intent,
         {{ local_date('min(classified_at)') }} as activity_date
-    from classifications
+    from conversation_classifications
     where conversation_id is not null
     group by conversation_id, coalesce(intent, 'unknown')
 ),
@@ -65,7 +79,8 @@ final as (
         coalesce(outcomes.conversations_open, 0) as conversations_open,
         coalesce(outcomes.conversations_escalated, 0) as conversations_escalated,
         coalesce(outcomes.csat_responses, 0) as csat_responses,
-        outcomes.csat_avg
+        outcomes.csat_avg,
+        {{ run_stamp() }} as refreshed_load_id
     from intent_days
     left join outcomes
         on

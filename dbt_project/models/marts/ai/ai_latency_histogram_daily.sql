@@ -1,6 +1,8 @@
 -- One row per day, kind, model and latency bucket (METRICS.md, AI: latency histogram):
 -- requests with a latency. Every bucket is present for each day, kind and model, zero when
 -- empty.
+{{ daily_mart('activity_date') }}
+
 with
 
 requests as (
@@ -11,7 +13,7 @@ requests as (
         latency_ms,
         classified_date as activity_date
     from {{ ref('fct_ai_classifications') }}
-    where latency_ms is not null
+    where latency_ms is not null and {{ on_changed_days('classified_date') }}
     union all
     select
         event_id,
@@ -20,7 +22,7 @@ requests as (
         latency_ms,
         generated_date as activity_date
     from {{ ref('fct_ai_generations') }}
-    where latency_ms is not null
+    where latency_ms is not null and {{ on_changed_days('generated_date') }}
 ),
 
 bucketed as (
@@ -54,7 +56,8 @@ final as (
         grid.model,
         grid.bucket,
         grid.bucket_order,
-        count(bucketed.event_id) as requests
+        count(bucketed.event_id) as requests,
+        {{ run_stamp() }} as refreshed_load_id
     from grid
     left join bucketed
         on

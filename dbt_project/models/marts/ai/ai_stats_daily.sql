@@ -4,6 +4,8 @@
 {%- set parts = ['classifications', 'generations', 'errors'] %}
 {%- set keys = ['activity_date', 'model'] %}
 
+{{ daily_mart('activity_date') }}
+
 with
 
 classifications as (
@@ -15,6 +17,7 @@ classifications as (
         count(*) filter (where is_correct) as correct_classifications,
         avg(confidence) as avg_confidence
     from {{ ref('fct_ai_classifications') }}
+    where {{ on_changed_days('classified_date') }}
     group by classified_date, model
 ),
 
@@ -26,6 +29,7 @@ generations as (
         coalesce(sum(input_tokens), 0) as input_tokens,
         coalesce(sum(output_tokens), 0) as output_tokens
     from {{ ref('fct_ai_generations') }}
+    where {{ on_changed_days('generated_date') }}
     group by generated_date, model
 ),
 
@@ -35,6 +39,7 @@ errors as (
         model,
         count(*) as errors
     from {{ ref('fct_ai_errors') }}
+    where {{ on_changed_days('errored_date') }}
     group by errored_date, model
 ),
 
@@ -61,7 +66,8 @@ final as (
             coalesce(classifications.classifications, 0)
             + coalesce(generations.generations, 0)
             + coalesce(errors.errors, 0)
-        ) as error_rate
+        ) as error_rate,
+        {{ run_stamp() }} as refreshed_load_id
     from model_days
     {{ left_join_on_keys('model_days', parts, keys) }}
 )

@@ -1,21 +1,17 @@
 -- Events per channel by day of week and hour (METRICS.md, Activity heatmap): web counts
 -- page views, whatsapp counts messages in both directions, ai counts classifications.
+-- Summed from int_activity_hourly (kept up to date day by day), so a refresh adds up a
+-- few rows per day of history instead of counting every event again.
 with
-
-events as (
-    select * from {{ ref('int_events__modelled') }}
-),
 
 counted as (
     select
         channel,
-        {{ local_isodow('occurred_at') }} as day_of_week,
-        {{ local_hour('occurred_at') }} as hour_of_day
-    from events
-    where
-        (channel = 'web' and event_name = 'page_view')
-        or (channel = 'whatsapp' and event_name in ('message.received', 'message.sent'))
-        or (channel = 'ai' and event_name = 'ai.classification')
+        day_of_week,
+        hour_of_day,
+        sum(events) as events
+    from {{ ref('int_activity_hourly') }}
+    group by channel, day_of_week, hour_of_day
 ),
 
 grid as (
@@ -33,7 +29,7 @@ final as (
         grid.channel,
         grid.day_of_week,
         grid.hour_of_day,
-        count(counted.channel) as events
+        coalesce(sum(counted.events), 0)::bigint as events
     from grid
     left join counted
         on

@@ -1,8 +1,37 @@
+-- Incremental: the people with an event rewritten since this mart's last run, under their
+-- key now and every key those events had before, are deleted (pre-hook) and recomputed
+-- from all their events; a key no event has any more stays deleted.
+{{
+    config(
+        materialized='incremental',
+        unique_key='user_key',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['user_key'], 'unique': true},
+            {'columns': ['refreshed_load_id']},
+        ],
+        pre_hook=(
+            "{% if is_incremental() %}"
+            "delete from {{ this }} where user_key in ({{ touched_people() }})"
+            "{% endif %}"
+        ),
+    )
+}}
+{{ depends_on_changes() }}
+
 with
 
+{% if is_incremental() %}
+    touched as materialized (
+        {{ touched_people() }}
+    ),
+
+{% endif %}
 events as (
-    select * from {{ ref('int_events__modelled') }}
-    where user_key is not null
+    select * from {{ ref('int_events__modelled') }} as events
+    where
+        events.user_key is not null
+        and {{ in_scope('events.user_key', 'touched', 'user_key') }}
 ),
 
 people as (
@@ -33,7 +62,8 @@ final as (
         has_web and has_whatsapp as is_cross_channel,
         first_seen_at,
         last_seen_at,
-        {{ local_date('first_seen_at') }} as first_seen_date
+        {{ local_date('first_seen_at') }} as first_seen_date,
+        {{ run_stamp() }} as refreshed_load_id
     from people
 )
 

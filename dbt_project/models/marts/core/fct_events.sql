@@ -1,14 +1,38 @@
+-- Incremental: the events whose row or session the intermediate layer rewrote since this
+-- mart's last run replace their rows (macros/incremental.sql).
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['event_id'], 'unique': true},
+            {'columns': ['refreshed_load_id']},
+            {'columns': ['session_id']},
+        ],
+    )
+}}
+{{ depends_on_changes() }}
+
 with
 
+{% if is_incremental() %}
+    changed as materialized (
+        {{ changed_events() }}
+    ),
+
+{% endif %}
 events as (
-    select * from {{ ref('int_events__modelled') }}
+    select * from {{ ref('int_events__modelled') }} as events
+    where {{ in_scope('events.event_id', 'changed', 'event_id') }}
 ),
 
 web_sessions as (
     select
-        event_id,
-        session_id
-    from {{ ref('int_web_events__sessionised') }}
+        sessionised.event_id,
+        sessionised.session_id
+    from {{ ref('int_web_events__sessionised') }} as sessionised
+    where {{ in_scope('sessionised.event_id', 'changed', 'event_id') }}
 ),
 
 final as (
@@ -27,7 +51,8 @@ final as (
         events.properties,
         events.is_identified,
         events.occurred_at,
-        {{ local_date('events.occurred_at') }} as occurred_date
+        {{ local_date('events.occurred_at') }} as occurred_date,
+        {{ run_stamp() }} as refreshed_load_id
     from events
     left join web_sessions on events.event_id = web_sessions.event_id
 )

@@ -1,9 +1,34 @@
 -- One row per session and journey whose first funnel step the session reached: how far it
 -- got, so BI tools can count funnels for any date range or segment.
+--
+-- Incremental: the sessions rewritten since this mart's last run (and every id their events
+-- had before) are recomputed.
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['session_id']},
+            {'columns': ['started_date']},
+            {'columns': ['refreshed_load_id']},
+        ],
+        pre_hook=(
+            "{% if is_incremental() %}"
+            "delete from {{ this }} where session_id in ({{ touched_web_sessions() }})"
+            "{% endif %}"
+        ),
+    )
+}}
+{{ depends_on_changes() }}
+
 with
 
 steps_reached as (
-    select * from {{ ref('int_funnel_sessions__steps') }}
+    select * from {{ ref('int_funnel_sessions__steps') }} as steps_reached
+    {% if is_incremental() -%}
+        where steps_reached.session_id in ({{ touched_web_sessions() }})
+    {%- endif %}
 ),
 
 sessions as (
@@ -45,7 +70,8 @@ final as (
         per_session.last_step_reached = journey_lengths.step_count as is_completed,
         per_session.first_step_at,
         per_session.last_step_at,
-        sessions.started_date
+        sessions.started_date,
+        {{ run_stamp() }} as refreshed_load_id
     from per_session
     inner join sessions on per_session.session_id = sessions.session_id
     inner join journey_lengths on per_session.journey = journey_lengths.journey

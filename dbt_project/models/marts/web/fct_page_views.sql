@@ -1,13 +1,53 @@
+-- Incremental: every page view of a session the intermediate layer rewrote since this
+-- mart's last run, and every page view event rewritten, replace their rows.
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['event_id'], 'unique': true},
+            {'columns': ['refreshed_load_id']},
+            {'columns': ['viewed_date']},
+        ],
+    )
+}}
+{{ depends_on_changes() }}
+
 with
 
+{% if is_incremental() %}
+    touched_sessions as materialized (
+        select distinct changed.session_id
+        from {{ ref('int_web_events__sessionised') }} as changed
+        where {{ changed_since_last_run('changed') }}
+    ),
+
+    changed as materialized (
+        select changed.event_id
+        from {{ ref('int_events__modelled') }} as changed
+        where changed.event_name = 'page_view' and {{ changed_since_last_run('changed') }}
+        union
+        select session_events.event_id
+        from {{ ref('int_web_events__sessionised') }} as session_events
+        where
+            session_events.event_name = 'page_view'
+            and session_events.session_id in (
+                select touched_sessions.session_id from touched_sessions
+            )
+    ),
+
+{% endif %}
 events as (
-    select * from {{ ref('int_events__modelled') }}
-    where event_name = 'page_view'
+    select * from {{ ref('int_events__modelled') }} as events
+    where events.event_name = 'page_view' and {{ in_scope('events.event_id', 'changed', 'event_id') }}
 ),
 
 session_events as (
-    select * from {{ ref('int_web_events__sessionised') }}
-    where event_name = 'page_view'
+    select * from {{ ref('int_web_events__sessionised') }} as session_events
+    where
+        session_events.event_name = 'page_view'
+        and {{ in_scope('session_events.event_id', 'changed', 'event_id') }}
 ),
 
 -- Every page view, also one that carries no identifier and so belongs to no session.
@@ -54,7 +94,8 @@ final as (
         session_id is not null and view_number = 1 as is_entry,
         session_id is not null and view_number = views_in_session as is_exit,
         viewed_at,
-        {{ local_date('viewed_at') }} as viewed_date
+        {{ local_date('viewed_at') }} as viewed_date,
+        {{ run_stamp() }} as refreshed_load_id
     from ordered
 )
 

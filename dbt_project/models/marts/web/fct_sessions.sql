@@ -1,7 +1,31 @@
+-- Incremental: the sessions rewritten since this mart's last run, and every id their events
+-- had before, are deleted (pre-hook) and copied again from int_web_sessions.
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['session_id'], 'unique': true},
+            {'columns': ['refreshed_load_id']},
+            {'columns': ['started_date']},
+        ],
+        pre_hook=(
+            "{% if is_incremental() %}"
+            "delete from {{ this }} where session_id in ({{ touched_web_sessions() }})"
+            "{% endif %}"
+        ),
+    )
+}}
+{{ depends_on_changes() }}
+
 with
 
 sessions as (
-    select * from {{ ref('int_web_sessions') }}
+    select * from {{ ref('int_web_sessions') }} as sessions
+    {% if is_incremental() -%}
+        where sessions.session_id in ({{ touched_web_sessions() }})
+    {%- endif %}
 ),
 
 final as (
@@ -25,7 +49,8 @@ final as (
         is_identified,
         started_at,
         ended_at,
-        started_date
+        started_date,
+        {{ run_stamp() }} as refreshed_load_id
     from sessions
 )
 

@@ -1,12 +1,16 @@
 -- One row per day (reporting time zone): the Overview page's headline figures.
+{{ daily_mart('activity_date') }}
+
 with
 
 sessions as (
     select * from {{ ref('int_web_sessions') }}
+    where {{ on_changed_days('started_date') }}
 ),
 
 events as (
     select * from {{ ref('int_events__modelled') }}
+    where {{ on_changed_days(local_date('occurred_at'), 'occurred_at') }}
 ),
 
 session_days as (
@@ -55,7 +59,8 @@ final as (
         ) as completion_rate,
         coalesce(
             session_days.bounced_sessions::numeric / nullif(session_days.sessions, 0), 0
-        ) as bounce_rate
+        ) as bounce_rate,
+        {{ run_stamp() }} as refreshed_load_id
     from session_days
     full outer join event_days on session_days.activity_date = event_days.activity_date
 )

@@ -1,9 +1,12 @@
 -- One row per day, segment (device_type, browser, os, country) and value: the Overview
 -- figures broken down, in a long format BI tools filter and pivot.
+{{ daily_mart('activity_date') }}
+
 with
 
 sessions as (
     select * from {{ ref('int_web_sessions') }}
+    where {{ on_changed_days('started_date') }}
 ),
 
 segmented as (
@@ -38,7 +41,8 @@ final as (
         avg(duration_seconds) as avg_duration_seconds,
         percentile_cont(0.5) within group (order by duration_seconds) as median_duration_seconds,
         count(*) filter (where is_converted)::numeric / count(*) as completion_rate,
-        count(*) filter (where is_bounce)::numeric / count(*) as bounce_rate
+        count(*) filter (where is_bounce)::numeric / count(*) as bounce_rate,
+        {{ run_stamp() }} as refreshed_load_id
     from segmented
     group by started_date, segment, segment_value
 )

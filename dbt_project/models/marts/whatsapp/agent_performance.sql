@@ -5,6 +5,8 @@
 {%- set parts = ['assignments', 'resolutions', 'first_responses', 'ratings', 'sent'] %}
 {%- set keys = ['agent_id', 'activity_date'] %}
 
+{{ daily_mart('activity_date') }}
+
 with
 
 conversations as (
@@ -24,6 +26,7 @@ assignments as (
         count(*) as chats_assigned
     from conversations
     where first_handoff_at is not null
+        and {{ on_changed_days(local_date('first_handoff_at')) }}
     group by agent_id, {{ local_date('first_handoff_at') }}
 ),
 
@@ -37,6 +40,7 @@ resolutions as (
             as median_resolution_seconds
     from conversations
     where status = 'resolved'
+        and {{ on_changed_days(local_date('ended_at')) }}
     group by agent_id, {{ local_date('ended_at') }}
 ),
 
@@ -50,6 +54,7 @@ first_responses as (
             as median_first_response_seconds
     from conversations
     where agent_first_response_seconds is not null
+        and {{ on_changed_days(local_date('first_agent_message_at')) }}
     group by agent_id, {{ local_date('first_agent_message_at') }}
 ),
 
@@ -62,6 +67,7 @@ ratings as (
         avg(case when csat_score >= 4 then 1.0 else 0.0 end) as csat_pct
     from conversations
     where csat_score is not null
+        and {{ on_changed_days(local_date('csat_submitted_at')) }}
     group by agent_id, {{ local_date('csat_submitted_at') }}
 ),
 
@@ -71,6 +77,7 @@ sent as (
         sent_date as activity_date,
         count(*) as messages_sent
     from messages
+    where {{ on_changed_days('sent_date') }}
     group by agent_id, sent_date
 ),
 
@@ -92,7 +99,8 @@ final as (
         coalesce(ratings.csat_responses, 0) as csat_responses,
         ratings.csat_avg,
         ratings.csat_pct,
-        coalesce(sent.messages_sent, 0) as messages_sent
+        coalesce(sent.messages_sent, 0) as messages_sent,
+        {{ run_stamp() }} as refreshed_load_id
     from agent_days
     {{ left_join_on_keys('agent_days', parts, keys) }}
 )

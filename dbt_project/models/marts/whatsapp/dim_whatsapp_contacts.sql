@@ -1,19 +1,50 @@
 -- One row per WhatsApp contact (grain: contact_key): where the number is from, when it
 -- was first and last seen on WhatsApp (METRICS.md, People: new contact) and its activity.
+-- Incremental: the contacts with an event, message, conversation or wait rewritten since
+-- this mart's last run are recomputed from all their rows.
+{{
+    config(
+        materialized='incremental',
+        unique_key='contact_key',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['contact_key'], 'unique': true},
+            {'columns': ['refreshed_load_id']},
+            {'columns': ['first_seen_date']},
+        ],
+        pre_hook=(
+            "{% if is_incremental() %}"
+            "delete from {{ this }} where contact_key in ({{ touched_contacts() }})"
+            "{% endif %}"
+        ),
+    )
+}}
+{{ depends_on_changes() }}
+
 with
 
+{% if is_incremental() %}
+    touched as materialized (
+        {{ touched_contacts() }}
+    ),
+
+{% endif %}
 events as (
-    select * from {{ ref('int_events__modelled') }}
-    where channel = 'whatsapp' and contact_key is not null
+    select * from {{ ref('int_events__modelled') }} as events
+    where
+        events.channel = 'whatsapp'
+        and events.contact_key is not null
+        and {{ in_scope('events.contact_key', 'touched') }}
 ),
 
 messages as (
-    select * from {{ ref('int_whatsapp_messages') }}
-    where contact_key is not null
+    select * from {{ ref('int_whatsapp_messages') }} as messages
+    where messages.contact_key is not null and {{ in_scope('messages.contact_key', 'touched') }}
 ),
 
 conversations as (
-    select * from {{ ref('int_conversations') }}
+    select * from {{ ref('int_conversations') }} as conversations
+    where {{ in_scope('conversations.contact_key', 'touched') }}
 ),
 
 contacts as (
@@ -59,7 +90,8 @@ final as (
         coalesce(conversation_counts.conversations, 0) as conversations,
         contacts.first_seen_at,
         contacts.last_seen_at,
-        {{ local_date('contacts.first_seen_at') }} as first_seen_date
+        {{ local_date('contacts.first_seen_at') }} as first_seen_date,
+        {{ run_stamp() }} as refreshed_load_id
     from contacts
     left join message_counts on contacts.contact_key = message_counts.contact_key
     left join conversation_counts on contacts.contact_key = conversation_counts.contact_key

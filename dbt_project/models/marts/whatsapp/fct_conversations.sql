@@ -1,16 +1,49 @@
+-- Incremental: the conversations of every contact with an event, message, conversation or
+-- wait rewritten since this mart's last run replace the contact's rows.
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['conversation_id'], 'unique': true},
+            {'columns': ['refreshed_load_id']},
+            {'columns': ['contact_key']},
+            {'columns': ['started_date']},
+        ],
+        pre_hook=(
+            "{% if is_incremental() %}"
+            "delete from {{ this }} where contact_key in ({{ touched_contacts() }})"
+            "{% endif %}"
+        ),
+    )
+}}
+{{ depends_on_changes() }}
+
 with
 
+{% if is_incremental() %}
+    touched as materialized (
+        {{ touched_contacts() }}
+    ),
+
+{% endif %}
 conversations as (
-    select * from {{ ref('int_conversations') }}
+    select * from {{ ref('int_conversations') }} as conversations
+    where {{ in_scope('conversations.contact_key', 'touched') }}
 ),
 
 events as (
-    select * from {{ ref('int_events__modelled') }}
-    where channel = 'whatsapp' and contact_key is not null
+    select * from {{ ref('int_events__modelled') }} as events
+    where
+        events.channel = 'whatsapp'
+        and events.contact_key is not null
+        and {{ in_scope('events.contact_key', 'touched') }}
 ),
 
 messages as (
-    select * from {{ ref('int_whatsapp_messages') }}
+    select * from {{ ref('int_whatsapp_messages') }} as messages
+    where {{ in_scope('messages.contact_key', 'touched') }}
 ),
 
 spans as (
@@ -148,7 +181,8 @@ final as (
         conversations.last_message_at,
         conversations.ended_at,
         csat.csat_submitted_at,
-        {{ local_date('conversations.started_at') }} as started_date
+        {{ local_date('conversations.started_at') }} as started_date,
+        {{ run_stamp() }} as refreshed_load_id
     from conversations
     left join handoffs on conversations.conversation_id = handoffs.conversation_id
     left join agent_replies on conversations.conversation_id = agent_replies.conversation_id

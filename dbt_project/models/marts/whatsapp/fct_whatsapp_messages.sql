@@ -1,11 +1,45 @@
+-- Incremental: the messages rewritten since this mart's last run, and every message of a
+-- contact with an event, message, conversation or wait rewritten, replace their rows.
+{{
+    config(
+        materialized='incremental',
+        unique_key='message_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['message_id'], 'unique': true},
+            {'columns': ['refreshed_load_id']},
+            {'columns': ['sent_date']},
+        ],
+    )
+}}
+{{ depends_on_changes() }}
+
 with
 
+{% if is_incremental() %}
+    touched as materialized (
+        {{ touched_contacts() }}
+    ),
+
+    changed as materialized (
+        select messages.message_id
+        from {{ ref('int_whatsapp_messages') }} as messages
+        where messages.contact_key in (select touched.contact_key from touched)
+        union
+        select changed.message_id
+        from {{ ref('int_whatsapp_messages') }} as changed
+        where {{ changed_since_last_run('changed') }}
+    ),
+
+{% endif %}
 messages as (
-    select * from {{ ref('int_whatsapp_messages') }}
+    select * from {{ ref('int_whatsapp_messages') }} as messages
+    where {{ in_scope('messages.message_id', 'changed', 'message_id') }}
 ),
 
 conversations as (
-    select * from {{ ref('int_conversations') }}
+    select * from {{ ref('int_conversations') }} as conversations
+    where {{ in_scope('conversations.contact_key', 'touched') }}
 ),
 
 final as (
@@ -26,7 +60,8 @@ final as (
         messages.delivered_at,
         messages.read_at,
         messages.failed_at,
-        {{ local_date('messages.sent_at') }} as sent_date
+        {{ local_date('messages.sent_at') }} as sent_date,
+        {{ run_stamp() }} as refreshed_load_id
     from messages
     left join conversations
         on

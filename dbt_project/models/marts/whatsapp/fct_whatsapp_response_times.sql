@@ -1,9 +1,38 @@
 -- One row per response wait (METRICS.md, WhatsApp messages: response time), with its
 -- histogram bucket and the reporting-time-zone day and hour it started.
+-- Incremental: the waits of every contact with an event, message, conversation or wait
+-- rewritten since this mart's last run replace the contact's rows.
+{{
+    config(
+        materialized='incremental',
+        unique_key='wait_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['wait_id'], 'unique': true},
+            {'columns': ['refreshed_load_id']},
+            {'columns': ['contact_key']},
+            {'columns': ['wait_date']},
+        ],
+        pre_hook=(
+            "{% if is_incremental() %}"
+            "delete from {{ this }} where contact_key in ({{ touched_contacts() }})"
+            "{% endif %}"
+        ),
+    )
+}}
+{{ depends_on_changes() }}
+
 with
 
+{% if is_incremental() %}
+    touched as materialized (
+        {{ touched_contacts() }}
+    ),
+
+{% endif %}
 waits as (
-    select * from {{ ref('int_whatsapp_waits') }}
+    select * from {{ ref('int_whatsapp_waits') }} as waits
+    where {{ in_scope('waits.contact_key', 'touched') }}
 ),
 
 final as (
@@ -22,7 +51,8 @@ final as (
         waits.waited_from,
         waits.responded_at,
         {{ local_date('waits.waited_from') }} as wait_date,
-        {{ local_hour('waits.waited_from') }} as wait_hour
+        {{ local_hour('waits.waited_from') }} as wait_hour,
+        {{ run_stamp() }} as refreshed_load_id
     from waits
     left join {{ bucket_relation('response_time_seconds') }}
         on {{ bucket_join('waits.response_seconds') }}

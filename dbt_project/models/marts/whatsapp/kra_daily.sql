@@ -1,10 +1,13 @@
 -- One row per day, journey and support type (CONTRACT.md: kra_daily; METRICS.md,
 -- Conversations): the daily self-serve / assisted report. A conversation counts on its
 -- start day; its journey is the one its chat.resolved names, `unknown` otherwise.
+{{ daily_mart('activity_date') }}
+
 with
 
 conversations as (
     select * from {{ ref('fct_conversations') }}
+    where {{ on_changed_days('started_date') }}
 ),
 
 classified as (
@@ -41,7 +44,8 @@ final as (
             as csat_pct,
         count(csat_score) filter (where status = 'resolved')::numeric
         / nullif(count(*) filter (where status = 'resolved'), 0) as csat_response_rate,
-        count(*) filter (where is_escalated)::numeric / count(*) as escalation_rate
+        count(*) filter (where is_escalated)::numeric / count(*) as escalation_rate,
+        {{ run_stamp() }} as refreshed_load_id
     from classified
     group by started_date, report_journey, support_type
 )

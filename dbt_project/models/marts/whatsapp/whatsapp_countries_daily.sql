@@ -5,11 +5,16 @@
 {%- set parts = ['activity', 'new_contacts', 'message_counts', 'conversation_counts'] %}
 {%- set keys = ['activity_date', 'country_code'] %}
 
+{{ daily_mart('activity_date') }}
+
 with
 
 events as (
     select * from {{ ref('int_events__modelled') }}
-    where channel = 'whatsapp' and contact_key is not null
+    where
+        channel = 'whatsapp'
+        and contact_key is not null
+        and {{ on_changed_days(local_date('occurred_at'), 'occurred_at') }}
 ),
 
 contacts as (
@@ -18,10 +23,12 @@ contacts as (
 
 messages as (
     select * from {{ ref('fct_whatsapp_messages') }}
+    where {{ on_changed_days('sent_date') }}
 ),
 
 conversations as (
     select * from {{ ref('fct_conversations') }}
+    where {{ on_changed_days('started_date') }}
 ),
 
 activity as (
@@ -40,6 +47,7 @@ new_contacts as (
         country_code,
         count(*) as new_contacts
     from contacts
+    where {{ on_changed_days('first_seen_date') }}
     group by first_seen_date, country_code
 ),
 
@@ -76,7 +84,8 @@ final as (
         coalesce(new_contacts.new_contacts, 0) as new_contacts,
         coalesce(message_counts.messages_received, 0) as messages_received,
         coalesce(message_counts.messages_sent, 0) as messages_sent,
-        coalesce(conversation_counts.conversations_started, 0) as conversations_started
+        coalesce(conversation_counts.conversations_started, 0) as conversations_started,
+        {{ run_stamp() }} as refreshed_load_id
     from country_days
     {{ left_join_on_keys('country_days', parts, keys) }}
 )

@@ -2,11 +2,13 @@
 -- delivered -> read -> replied): sent messages of that day that reached the stage, and
 -- their share of the sent. Counts add up across days and sender types; recompute the
 -- share from the sums.
+{{ daily_mart('activity_date') }}
+
 with
 
 sent as (
     select * from {{ ref('fct_whatsapp_messages') }}
-    where direction = 'outbound'
+    where direction = 'outbound' and {{ on_changed_days('sent_date') }}
 ),
 
 stages as (
@@ -49,7 +51,8 @@ final as (
             when 'delivered' then counts.delivered::numeric / counts.sent
             when 'read' then counts.read::numeric / counts.sent
             when 'replied' then counts.replied::numeric / counts.sent
-        end as pct_of_sent
+        end as pct_of_sent,
+        {{ run_stamp() }} as refreshed_load_id
     from counts
     cross join stages
 )

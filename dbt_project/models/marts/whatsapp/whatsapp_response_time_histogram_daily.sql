@@ -1,10 +1,12 @@
 -- One row per day, responder and bucket (METRICS.md response-time buckets): answered waits.
 -- Every bucket is present for each day and responder with waits, zero when empty.
+{{ daily_mart('activity_date') }}
+
 with
 
 waits as (
     select * from {{ ref('fct_whatsapp_response_times') }}
-    where is_answered
+    where is_answered and {{ on_changed_days('wait_date') }}
 ),
 
 grid as (
@@ -26,7 +28,8 @@ final as (
         grid.responder,
         grid.bucket,
         grid.bucket_order,
-        count(waits.wait_id) as waits
+        count(waits.wait_id) as waits,
+        {{ run_stamp() }} as refreshed_load_id
     from grid
     left join waits
         on

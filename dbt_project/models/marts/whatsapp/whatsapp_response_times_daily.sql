@@ -1,10 +1,13 @@
 -- One row per day (reporting time zone) with waits: response-time figures overall and by
 -- responder (METRICS.md: median and p90 beside the mean). Percentiles do not add up across
 -- days: for a range, compute them from fct_whatsapp_response_times.
+{{ daily_mart('activity_date') }}
+
 with
 
 waits as (
     select * from {{ ref('fct_whatsapp_response_times') }}
+    where {{ on_changed_days('wait_date') }}
 ),
 
 final as (
@@ -27,7 +30,8 @@ final as (
                 where responder = '{{ responder }}'
             ) as {{ responder }}_p90_response_seconds,
         {%- endfor %}
-        wait_date as activity_date
+        wait_date as activity_date,
+        {{ run_stamp() }} as refreshed_load_id
     from waits
     group by wait_date
 )

@@ -1,23 +1,30 @@
 -- One row per day (reporting time zone) with WhatsApp activity: the WhatsApp Analytics
 -- headline figures (METRICS.md, WhatsApp messages). A sent message counts on its send day
 -- with whatever statuses it has received since; rates are fractions of messages sent.
+{{ daily_mart('activity_date') }}
+
 with
 
 messages as (
     select * from {{ ref('fct_whatsapp_messages') }}
+    where {{ on_changed_days('sent_date') }}
 ),
 
 contacts as (
     select * from {{ ref('dim_whatsapp_contacts') }}
+    where {{ on_changed_days('first_seen_date') }}
 ),
 
 conversations as (
     select * from {{ ref('fct_conversations') }}
+    where {{ on_changed_days('started_date') }}
 ),
 
 events as (
     select * from {{ ref('int_events__modelled') }}
-    where channel = 'whatsapp'
+    where
+        channel = 'whatsapp'
+        and {{ on_changed_days(local_date('occurred_at'), 'occurred_at') }}
 ),
 
 message_days as (
@@ -83,7 +90,8 @@ final as (
         ) as reply_rate,
         active_days.active_contacts,
         coalesce(new_contact_days.new_contacts, 0) as new_contacts,
-        coalesce(conversation_days.conversations_started, 0) as conversations_started
+        coalesce(conversation_days.conversations_started, 0) as conversations_started,
+        {{ run_stamp() }} as refreshed_load_id
     from active_days
     left join message_days on active_days.activity_date = message_days.activity_date
     left join new_contact_days on active_days.activity_date = new_contact_days.activity_date

@@ -1,9 +1,12 @@
 -- One row per day and hour of day (reporting time zone) of each day with WhatsApp
 -- messages, all 24 hours present: message volume in both directions.
+{{ daily_mart('activity_date') }}
+
 with
 
 messages as (
     select * from {{ ref('fct_whatsapp_messages') }}
+    where {{ on_changed_days('sent_date') }}
 ),
 
 grid as (
@@ -30,7 +33,8 @@ final as (
         grid.hour_of_day,
         coalesce(counts.messages_received, 0) as messages_received,
         coalesce(counts.messages_sent, 0) as messages_sent,
-        coalesce(counts.messages_received + counts.messages_sent, 0) as messages
+        coalesce(counts.messages_received + counts.messages_sent, 0) as messages,
+        {{ run_stamp() }} as refreshed_load_id
     from grid
     left join counts
         on grid.sent_date = counts.sent_date and grid.hour_of_day = counts.hour_of_day
