@@ -84,8 +84,9 @@ def row_counts(conn: psycopg.Connection, schema: str) -> dict[str, int]:
     }
 
 
-def drop_build_schemas(database_url: str) -> None:
-    """Remove the build schemas: the next build makes every mart in full."""
+def forget_builds(database_url: str) -> None:
+    """Drop the build schemas and unmark ``intermediate``: the next refresh is a full one.
+    For when something outside a refresh wrote to the warehouse's models."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         for schema in PUBLISHED_SCHEMAS:
             conn.execute(
@@ -93,6 +94,8 @@ def drop_build_schemas(database_url: str) -> None:
                     sql.Identifier(build_schema(schema))
                 )
             )
+        if INTERMEDIATE_SCHEMA in _schemas(conn):
+            conn.execute(f"comment on schema {INTERMEDIATE_SCHEMA} is null")
 
 
 def _mark(conn: psycopg.Connection, schema: str) -> str | None:

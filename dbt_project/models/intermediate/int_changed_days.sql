@@ -26,7 +26,9 @@ with
         union
         select
             generate_series(
-                {{ local_date('(changed.occurred_at - interval \'' ~ var('session_max_hours') ~ ' hours\')') }},
+                {{ local_date(
+                    '(changed.occurred_at - interval \'' ~ var('session_max_hours') ~ ' hours\')'
+                ) }},
                 {{ local_date('changed.occurred_at') }},
                 interval '1 day'
             )::date as activity_date

@@ -28,12 +28,12 @@ funnel_steps as (
 ),
 
 first_steps as (
-    select * from {{ ref('int_funnel_step_matches') }} as step_matches
+    select step_matches.* from {{ ref('int_funnel_step_matches') }} as step_matches
     where
         step_matches.step_number = 1
-        {% if is_incremental() -%}
-            and step_matches.session_id in ({{ touched_web_sessions() }})
-        {%- endif %}
+        and {{ when_incremental(
+            'step_matches.session_id in (' ~ touched_web_sessions() ~ ')'
+        ) }}
 ),
 
 reached (session_id, journey, step_number, reached_at) as (

@@ -30,7 +30,7 @@ funnel_steps as (
 ),
 
 session_events as (
-    select * from {{ ref('int_web_events__sessionised') }} as session_events
+    select session_events.* from {{ ref('int_web_events__sessionised') }} as session_events
     {% if is_incremental() -%}
         where session_events.session_id in ({{ touched_web_sessions() }})
     {%- endif %}

@@ -14,7 +14,7 @@ classifications as (
 -- every classification of the conversations classified on those days: a conversation
 -- counts on the day of its first classification with an intent
 conversation_classifications as (
-    select * from {{ ref('fct_ai_classifications') }} as all_classifications
+    select all_classifications.* from {{ ref('fct_ai_classifications') }} as all_classifications
     {% if is_incremental() -%}
         where all_classifications.conversation_id in (
             select classifications.conversation_id from classifications

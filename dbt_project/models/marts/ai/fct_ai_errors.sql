@@ -22,7 +22,7 @@ with
 
 {% endif %}
 errors as (
-    select * from {{ ref('int_events__modelled') }} as events
+    select events.* from {{ ref('int_events__modelled') }} as events
     where
         events.channel = 'ai'
         and events.event_name = 'ai.error'

@@ -22,7 +22,7 @@ with
 
 {% endif %}
 generations as (
-    select * from {{ ref('int_events__modelled') }} as events
+    select events.* from {{ ref('int_events__modelled') }} as events
     where
         events.channel = 'ai'
         and events.event_name = 'ai.generation'

@@ -28,7 +28,7 @@ with
 
 {% endif %}
 events as (
-    select * from {{ ref('int_events__modelled') }} as events
+    select events.* from {{ ref('int_events__modelled') }} as events
     where
         events.user_key is not null
         and {{ in_scope('events.user_key', 'touched', 'user_key') }}

@@ -23,7 +23,7 @@ with
 
 {% endif %}
 events as (
-    select * from {{ ref('int_events__modelled') }} as events
+    select events.* from {{ ref('int_events__modelled') }} as events
     where {{ in_scope('events.event_id', 'changed', 'event_id') }}
 ),
 

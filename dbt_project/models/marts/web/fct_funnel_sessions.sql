@@ -25,7 +25,7 @@
 with
 
 steps_reached as (
-    select * from {{ ref('int_funnel_sessions__steps') }} as steps_reached
+    select steps_reached.* from {{ ref('int_funnel_sessions__steps') }} as steps_reached
     {% if is_incremental() -%}
         where steps_reached.session_id in ({{ touched_web_sessions() }})
     {%- endif %}

@@ -39,12 +39,14 @@ with
 
 {% endif %}
 events as (
-    select * from {{ ref('int_events__modelled') }} as events
-    where events.event_name = 'page_view' and {{ in_scope('events.event_id', 'changed', 'event_id') }}
+    select events.* from {{ ref('int_events__modelled') }} as events
+    where
+        events.event_name = 'page_view'
+        and {{ in_scope('events.event_id', 'changed', 'event_id') }}
 ),
 
 session_events as (
-    select * from {{ ref('int_web_events__sessionised') }} as session_events
+    select session_events.* from {{ ref('int_web_events__sessionised') }} as session_events
     where
         session_events.event_name = 'page_view'
         and {{ in_scope('session_events.event_id', 'changed', 'event_id') }}

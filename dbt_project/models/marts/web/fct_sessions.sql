@@ -22,7 +22,7 @@
 with
 
 sessions as (
-    select * from {{ ref('int_web_sessions') }} as sessions
+    select sessions.* from {{ ref('int_web_sessions') }} as sessions
     {% if is_incremental() -%}
         where sessions.session_id in ({{ touched_web_sessions() }})
     {%- endif %}

@@ -25,7 +25,8 @@ assignments as (
         {{ local_date('first_handoff_at') }} as activity_date,
         count(*) as chats_assigned
     from conversations
-    where first_handoff_at is not null
+    where
+        first_handoff_at is not null
         and {{ on_changed_days(local_date('first_handoff_at')) }}
     group by agent_id, {{ local_date('first_handoff_at') }}
 ),
@@ -39,7 +40,8 @@ resolutions as (
         percentile_cont(0.5) within group (order by resolution_seconds)
             as median_resolution_seconds
     from conversations
-    where status = 'resolved'
+    where
+        status = 'resolved'
         and {{ on_changed_days(local_date('ended_at')) }}
     group by agent_id, {{ local_date('ended_at') }}
 ),
@@ -53,7 +55,8 @@ first_responses as (
         percentile_cont(0.5) within group (order by agent_first_response_seconds)
             as median_first_response_seconds
     from conversations
-    where agent_first_response_seconds is not null
+    where
+        agent_first_response_seconds is not null
         and {{ on_changed_days(local_date('first_agent_message_at')) }}
     group by agent_id, {{ local_date('first_agent_message_at') }}
 ),
@@ -66,7 +69,8 @@ ratings as (
         avg(csat_score) as csat_avg,
         avg(case when csat_score >= 4 then 1.0 else 0.0 end) as csat_pct
     from conversations
-    where csat_score is not null
+    where
+        csat_score is not null
         and {{ on_changed_days(local_date('csat_submitted_at')) }}
     group by agent_id, {{ local_date('csat_submitted_at') }}
 ),

@@ -30,7 +30,7 @@ with
 
 {% endif %}
 events as (
-    select * from {{ ref('int_events__modelled') }} as events
+    select events.* from {{ ref('int_events__modelled') }} as events
     where
         events.channel = 'whatsapp'
         and events.contact_key is not null
@@ -38,12 +38,12 @@ events as (
 ),
 
 messages as (
-    select * from {{ ref('int_whatsapp_messages') }} as messages
+    select messages.* from {{ ref('int_whatsapp_messages') }} as messages
     where messages.contact_key is not null and {{ in_scope('messages.contact_key', 'touched') }}
 ),
 
 conversations as (
-    select * from {{ ref('int_conversations') }} as conversations
+    select conversations.* from {{ ref('int_conversations') }} as conversations
     where {{ in_scope('conversations.contact_key', 'touched') }}
 ),
 

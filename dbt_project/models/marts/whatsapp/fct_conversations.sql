@@ -29,12 +29,12 @@ with
 
 {% endif %}
 conversations as (
-    select * from {{ ref('int_conversations') }} as conversations
+    select conversations.* from {{ ref('int_conversations') }} as conversations
     where {{ in_scope('conversations.contact_key', 'touched') }}
 ),
 
 events as (
-    select * from {{ ref('int_events__modelled') }} as events
+    select events.* from {{ ref('int_events__modelled') }} as events
     where
         events.channel = 'whatsapp'
         and events.contact_key is not null
@@ -42,7 +42,7 @@ events as (
 ),
 
 messages as (
-    select * from {{ ref('int_whatsapp_messages') }} as messages
+    select messages.* from {{ ref('int_whatsapp_messages') }} as messages
     where {{ in_scope('messages.contact_key', 'touched') }}
 ),
 

@@ -33,12 +33,12 @@ with
 
 {% endif %}
 messages as (
-    select * from {{ ref('int_whatsapp_messages') }} as messages
+    select messages.* from {{ ref('int_whatsapp_messages') }} as messages
     where {{ in_scope('messages.message_id', 'changed', 'message_id') }}
 ),
 
 conversations as (
-    select * from {{ ref('int_conversations') }} as conversations
+    select conversations.* from {{ ref('int_conversations') }} as conversations
     where {{ in_scope('conversations.contact_key', 'touched') }}
 ),
 

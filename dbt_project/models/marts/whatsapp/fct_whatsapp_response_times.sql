@@ -31,7 +31,7 @@ with
 
 {% endif %}
 waits as (
-    select * from {{ ref('int_whatsapp_waits') }} as waits
+    select waits.* from {{ ref('int_whatsapp_waits') }} as waits
     where {{ in_scope('waits.contact_key', 'touched') }}
 ),
 
