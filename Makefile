@@ -12,6 +12,7 @@ DBT := $(BIN)/dbt --no-use-colors
 DBT_DIRS := --project-dir dbt_project --profiles-dir dbt_project
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+EXTRACT_BENCH_ARGS ?=
 # pip's notes about optional local package folders are noise here.
 PIP_FILTER := grep -v "^WARNING: Location 'file:" || true
 
@@ -25,7 +26,8 @@ help:
 	@echo "make lint      ruff and sqlfluff"
 	@echo "make dev       Dagster webserver and daemon on http://127.0.0.1:3000"
 	@echo "make docs      dbt docs on http://127.0.0.1:8080"
-	@echo "make bench     benchmarks (BENCH_ARGS='--events 1000000')"
+	@echo "make bench     benchmarks: refresh at scale (BENCH_ARGS='--days 30 --scale 20', about"
+	@echo "               10 M events), extract (EXTRACT_BENCH_ARGS='--events 1000000 --consumers 2')"
 	@echo "make down      stop the local servers the project started"
 
 $(STAMP): pyproject.toml
@@ -65,8 +67,9 @@ dev: services manifest
 docs: services manifest
 	$(BIN)/analytics docs
 
-bench: services
-	$(BIN)/python bench/extract.py $(BENCH_ARGS)
+bench: services manifest
+	$(BIN)/python bench/extract.py $(EXTRACT_BENCH_ARGS)
+	$(BIN)/python bench/refresh.py $(BENCH_ARGS)
 
 down: install
 	$(BIN)/analytics services down

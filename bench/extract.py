@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from psycopg.types.json import set_json_dumps  # noqa: E402
 
 from bench.machine import describe  # noqa: E402
-from extract.config import load_settings, with_database  # noqa: E402
+from extract.config import Settings, load_settings, with_database  # noqa: E402
 from extract.load import _COPY_TYPES  # noqa: E402
 from extract.schema import ensure_raw_schema  # noqa: E402
 from extract.validate import ValidEvent, validate_entry  # noqa: E402
@@ -93,11 +93,64 @@ def baseline_copy(conn: psycopg.Connection, rows: list[ValidEvent], *, binary: b
     return elapsed
 
 
+def parallel_extract(
+    base: Settings, config: GeneratorConfig, batch_size: int, consumers: int, expected: int
+) -> dict:
+    """The same entries in a stream and database of their own, read by ``consumers``
+    ``analytics extract`` processes of one consumer group at once (docs/scaling.md)."""
+    run = uuid.uuid4().hex[:8]
+    dbname = f"bench_extract_{run}"
+    settings = base.with_overrides(
+        database_url=with_database(base.database_url, dbname), stream=f"bench:extract:{run}"
+    )
+    admin_url = with_database(base.database_url, "postgres")
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'create database "{dbname}"')
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=120)
+    try:
+        push_to_stream(client, settings.stream, config)
+        with psycopg.connect(settings.database_url) as conn:
+            ensure_raw_schema(conn)
+            checkpoint(conn)
+        env = {**os.environ, **settings.environ()}
+        analytics = str(Path(sys.executable).parent / "analytics")
+        started = time.perf_counter()
+        processes = [
+            subprocess.Popen(
+                [analytics, "extract", "--batch-size", str(batch_size), "--consumer", f"c{n}"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            for n in range(consumers)
+        ]
+        reports = [json.loads(process.communicate()[0]) for process in processes]
+        seconds = time.perf_counter() - started
+        with psycopg.connect(settings.database_url) as conn:
+            loaded = conn.execute("select count(*) from raw.events").fetchone()[0]
+        # every event loaded once, whichever consumer read it
+        assert loaded == expected, (loaded, expected)
+        print(f"{consumers} consumers: {loaded:,} events in {seconds:.1f}s")
+        return {
+            "seconds": round(seconds, 2),
+            "events_per_second": round(loaded / seconds),
+            "entries_per_consumer": [report["entries"] for report in reports],
+        }
+    finally:
+        client.delete(settings.stream)
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{dbname}" with (force)')
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument(
+        "--consumers", type=int, default=2, help="extract processes in one consumer group"
+    )
     args = parser.parse_args()
 
     base = load_settings()
@@ -168,6 +221,7 @@ def main() -> int:
             truth["accepted_events"],
             len(accepted),
         )
+        parallel = parallel_extract(base, config, args.batch_size, args.consumers, loaded)
         result = {
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": describe(pg_version, client.info("server")["redis_version"]),
@@ -185,6 +239,10 @@ def main() -> int:
             "ratio_extract_to_binary_copy": round(binary_seconds / extract_seconds, 3),
             "extract_peak_rss_mb": round(peak_rss_mb, 1),
             "extract_report": report,
+            f"extract_{args.consumers}_consumers": parallel,
+            f"ratio_{args.consumers}_consumers_to_one": round(
+                extract_seconds / parallel["seconds"], 3
+            ),
         }
         RESULTS.parent.mkdir(exist_ok=True)
         RESULTS.write_text(json.dumps(result, indent=2) + "\n")

@@ -6,9 +6,23 @@
 #}
 
 {% macro changed_since_last_run(qualifier) -%}
-    {{ qualifier }}.refreshed_load_id > (
-        select coalesce(max(previous_run.refreshed_load_id), 0) from {{ this }} as previous_run
-    )
+    {{ qualifier }}.refreshed_load_id > {{ last_run_stamp() }}
+{%- endmacro %}
+
+
+{#- This model's highest stamp, read when the model is compiled (before its pre-hook runs)
+    and written in as a literal: with a subquery the planner guessed a third of the table
+    "changed" and read all of it by a hash join, where an index finds the few rows (0.43 s
+    against 0.01 s per model at 1 M events, ten times more at 10 M). -#}
+{% macro last_run_stamp(column='refreshed_load_id') -%}
+    {#- (a unit test's `this` is a fixture CTE: no table to read before the query runs) #}
+    {%- if execute and is_incremental() and not (this | string).startswith('__dbt__cte__') -%}
+        {{ run_query(
+            'select coalesce(max(' ~ column ~ '), 0) from ' ~ this
+        ).columns[0].values()[0] }}
+    {%- else -%}
+        (select coalesce(max(previous_run.{{ column }}), 0) from {{ this }} as previous_run)
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -31,7 +45,9 @@
     true in a full build. -#}
 {% macro in_scope(column, scope='touched_contacts', key='contact_key') -%}
     {%- if is_incremental() -%}
-        {{ column }} in (select {{ scope }}.{{ key }} from {{ scope }})
+        {#- `= any(array(...))`, not `in (select ...)`: the planner looks each key up in
+            the column's index instead of hashing the whole table to join the scope -#}
+        {{ column }} = any(array(select {{ scope }}.{{ key }} from {{ scope }}))
     {%- else -%}
         true
     {%- endif -%}
@@ -48,7 +64,11 @@
 ---------------------------------------------------------------------------------------- -#}
 
 {% macro run_stamp() -%}
-    (select max(stamped.refreshed_load_id) from {{ ref('int_events__modelled') }} as stamped)
+    (
+        -- the highest stamp first: an index scan, not an aggregate over every event
+        select stamped.refreshed_load_id from {{ ref('int_events__modelled') }} as stamped
+        order by stamped.refreshed_load_id desc limit 1
+    )
 {%- endmacro %}
 
 
@@ -119,17 +139,35 @@
 
 
 {#- `date_expression` is a changed day; with `timestamp_column` (the timestamp the date is
-    taken from) also a range on it, which an index can serve. -#}
+    taken from) the same days as ranges of it, which its index serves. The days are read
+    when the model is compiled, before its pre-hook deletes them, and written in as
+    literals: the planner then sees how few they are (a subquery left it guessing, and a
+    single lower bound read every day since the oldest changed one). -#}
 {% macro on_changed_days(date_expression, timestamp_column=none) -%}
-    {%- if is_incremental() -%}
-        {{ date_expression }} in ({{ changed_days() }})
-        {%- if timestamp_column %}
-            and {{ timestamp_column }} >= (
-                select (min(first_day.activity_date)::timestamp - interval '1 day')
-                    at time zone {{ reporting_tz() }}
-                from ({{ changed_days() }}) as first_day
+    {%- if is_incremental() and execute and not (this | string).startswith('__dbt__cte__') -%}
+        {%- set days = run_query(
+            'select distinct activity_date from (' ~ changed_days() ~ ') as changed'
+            ~ ' order by activity_date'
+        ).columns[0].values() -%}
+        {%- if days | length == 0 -%}
+            false
+        {%- else -%}
+            {{ date_expression }} in (
+                {%- for day in days %}date '{{ day }}'{{ ", " if not loop.last }}{% endfor -%}
             )
+            {%- if timestamp_column %}
+                and (
+                    {%- for day in days %}
+                        {{ "or " if not loop.first }}({{ timestamp_column }} >= timestamp '{{ day }}'
+                            at time zone {{ reporting_tz() }}
+                        and {{ timestamp_column }} < (date '{{ day }}' + 1)::timestamp
+                            at time zone {{ reporting_tz() }})
+                    {%- endfor %}
+                )
+            {%- endif -%}
         {%- endif -%}
+    {%- elif is_incremental() -%}
+        {{ date_expression }} in ({{ changed_days() }})
     {%- else -%}
         true
     {%- endif -%}

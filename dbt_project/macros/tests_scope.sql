@@ -5,7 +5,10 @@
     highest stamp: after a full build that is every row, after an incremental one the rows
     it recomputed. Rows written earlier were tested when they were written; uniqueness
     across all rows is held by each incremental model's unique index. `--full-refresh`
-    tests everything. Singular tests and models without the stamp are tested whole.
+    tests everything. A test on a staging view (raw data, with `load_id`) reads the loads
+    since the refresh before the last stamp of `int_events__identified`; `raw.events`' and
+    `raw.event_enrichment`'s primary keys hold uniqueness across all loads. Singular tests
+    and models without either column are tested whole.
 #}
 {% macro default__get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
@@ -21,6 +24,20 @@
             ).columns[0].values()[0] -%}
             {%- if stamp is not none -%}
                 {%- do conditions.append('refreshed_load_id = ' ~ stamp) -%}
+            {%- endif -%}
+        {%- elif 'load_id' in columns and relation.schema == 'staging' -%}
+            {#- staging reads raw: the loads since the refresh before this one's stamp #}
+            {%- set modelled = adapter.get_relation(
+                database=target.database, schema='intermediate',
+                identifier='int_events__identified'
+            ) -%}
+            {%- if modelled is not none -%}
+                {%- set since = run_query(
+                    'select coalesce(max(refreshed_load_id), 0) from ' ~ modelled
+                    ~ ' where refreshed_load_id < (select max(refreshed_load_id) from '
+                    ~ modelled ~ ')'
+                ).columns[0].values()[0] -%}
+                {%- do conditions.append('load_id > ' ~ since) -%}
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}

@@ -97,11 +97,12 @@ def prepare_manifest(force: bool = False) -> Path:
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-def project_fingerprint(manifest: dict) -> str:
+def project_fingerprint(manifest: dict, timezone: str = "") -> str:
     """What the warehouse's incremental tables depend on: the checksum of every model,
-    seed and macro of the project, and ``dbt_project.yml`` (its vars). Another value means
-    rows an incremental model wrote earlier may follow other rules than the ones it runs
-    now (see ``orchestration.lib.publish.plan_build``)."""
+    seed and macro of the project, ``dbt_project.yml`` (its vars) and the reporting time
+    zone (every date of the marts). Another value means rows an incremental model wrote
+    earlier may follow other rules than the ones it runs now (see
+    ``orchestration.lib.publish.plan_build``)."""
     parts = {
         unique_id: node.get("checksum", {}).get("checksum", "")
         for unique_id, node in manifest.get("nodes", {}).items()
@@ -115,4 +116,5 @@ def project_fingerprint(manifest: dict) -> str:
     parts["dbt_project.yml"] = hashlib.sha256(
         (DBT_PROJECT_DIR / "dbt_project.yml").read_bytes()
     ).hexdigest()
+    parts["timezone"] = timezone
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]

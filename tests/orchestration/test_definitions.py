@@ -10,6 +10,8 @@ from orchestration.defs.schedules import REFRESH_JOB_NAME
 # The physical tables the pipeline owns, as Dagster asset keys. Renaming or adding one is a
 # change BI users see: update this list in the same commit.
 EXPECTED_ASSET_KEYS = [
+    "intermediate/int_activity_hourly",
+    "intermediate/int_changed_days",
     "intermediate/int_conversations",
     "intermediate/int_events__identified",
     "intermediate/int_events__modelled",

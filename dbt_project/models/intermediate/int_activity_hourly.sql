@@ -25,7 +25,11 @@ final as (
         count(*) as events,
         {{ run_stamp() }} as refreshed_load_id
     from events
-    group by 1, 2, 3, 4
+    group by
+        {{ local_date('occurred_at') }},
+        {{ local_hour('occurred_at') }},
+        channel,
+        {{ local_isodow('occurred_at') }}
 )
 
 select * from final

@@ -52,8 +52,7 @@ messages as (
 ),
 
 run_stamp as materialized (
-    select max(refreshed_load_id) as refreshed_load_id
-    from {{ ref('int_events__modelled') }}
+    select {{ run_stamp() }} as refreshed_load_id
 ),
 
 -- materialized: computed once, not once per conversation

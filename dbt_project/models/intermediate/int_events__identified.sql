@@ -28,7 +28,7 @@
     )
 }}
 
-{%- set in_scope = "and events.event_id in (select scope.event_id from scope)"
+{%- set in_scope = "and events.event_id = any(array(select scope.event_id from scope))"
     if is_incremental() else "" %}
 {%- set too_late = "previous_rows.is_too_late or new_events.is_too_late"
     if is_incremental() else "false" %}
@@ -112,7 +112,7 @@ users_by_phone as (
         from events
         left join watermarks on events.channel = watermarks.channel
         where
-            events.load_id > (select coalesce(max(modelled.load_id), 0) from {{ this }} as modelled)
+            events.load_id > {{ last_run_stamp('load_id') }}
             and events.load_id <= (select enriched_through.load_id from enriched_through)
     ),
 
@@ -131,17 +131,18 @@ users_by_phone as (
         select events.event_id
         from events
         where
-            events.anonymous_id in (
+            -- = any(array(...)): index look-ups (macro in_scope)
+            events.anonymous_id = any(array(
                 select new_identify_calls.anonymous_id from new_identify_calls
                 where new_identify_calls.anonymous_id is not null
-            )
+            ))
         union
         select enrichment.event_id
         from enrichment
-        where enrichment.contact_key in (
+        where enrichment.contact_key = any(array(
             select new_identify_calls.phone_key from new_identify_calls
             where new_identify_calls.phone_key is not null
-        )
+        ))
     ),
 
 {% endif %}

@@ -37,8 +37,7 @@ with recursive
 
 -- stamps the rows this run writes (what int_web_sessions takes as changed)
 run_stamp as materialized (
-    select max(refreshed_load_id) as refreshed_load_id
-    from {{ ref('int_events__modelled') }}
+    select {{ run_stamp() }} as refreshed_load_id
 ),
 
 all_partitioned as not materialized (
@@ -96,7 +95,7 @@ all_partitioned as not materialized (
 
     scope as materialized (
         select
-            split_part(touched_partitions.partition_key, ':', 1) as kind,
+            {{ dbt.split_part('touched_partitions.partition_key', "':'", 1) }} as kind,
             substr(touched_partitions.partition_key, 5) as partition_value,
             min(touched_partitions.recompute_from) as recompute_from
         from touched_partitions

@@ -28,8 +28,7 @@ all_events as (
 
 -- stamps the rows this run writes (what the models downstream take as changed)
 run_stamp as materialized (
-    select max(refreshed_load_id) as refreshed_load_id
-    from {{ ref('int_events__modelled') }}
+    select {{ run_stamp() }} as refreshed_load_id
 ),
 
 {% if is_incremental() %}

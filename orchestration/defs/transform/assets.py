@@ -50,7 +50,7 @@ def dbt_models(
     # schemas the last publish left: their incremental marts catch up from their stamps.
     # One built by another version of the project is dropped first; a changed project
     # makes this a full refresh (orchestration/lib/publish.py).
-    fingerprint = project_fingerprint(json.loads(MANIFEST_PATH.read_text()))
+    fingerprint = project_fingerprint(json.loads(MANIFEST_PATH.read_text()), settings.timezone)
     plan = plan_build(settings.database_url, fingerprint, config.full_refresh)
     context.log.info(f"dbt build: {plan.reason}")
     args = ["build", *(["--full-refresh"] if plan.full_refresh else [])]

@@ -28,7 +28,10 @@ final as (
         count(distinct session_id) as sessions,
         {{ run_stamp() }} as refreshed_load_id
     from session_events
-    group by 1, 2, 3
+    group by
+        {{ local_date('occurred_at') }},
+        coalesce(properties ->> 'errorType', 'unknown'),
+        coalesce(page_path, nullif(properties ->> 'path', ''), 'unknown')
 )
 
 select * from final

@@ -1,0 +1,320 @@
+"""Benchmark: full and incremental refreshes at scale, dashboard queries, disk per event.
+
+    python bench/refresh.py [--days 30] [--scale 20] [--runs 50]
+
+At ``--scale 20`` and 30 days the generator makes about 10 M stream entries. In one fresh
+database of the configured server, one after the other:
+
+1. the period is pushed to a stream of its own, then ``analytics refresh`` (exactly as
+   operators run it) extracts and builds everything: the full refresh;
+2. one more hour of traffic arrives (a day of the same traffic at 1/24 of the scale, dated
+   the day after the period) and ``analytics refresh`` runs again: the incremental
+   refresh; then ``analytics refresh --full-refresh`` rebuilds the same data: its baseline;
+3. every SQL example of docs/marts.md (the queries behind the dashboard components),
+   filtered to the period's last 7 days, runs ``--runs`` times; the baseline is
+   ``select 1`` on the same connection, measured in the same loop;
+4. the size of each schema, per million events.
+
+Each refresh reports its steps (time, rows) from the refresh's own summary, and the peak
+resident memory of the refresh process, of dbt, and of the largest PostgreSQL backend,
+sampled from /proc every 0.2 s. Results go to stdout and bench/results/refresh.json;
+docs/benchmarks.md records them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.machine import describe  # noqa: E402
+from extract.config import REPO_ROOT, Settings, load_settings, with_database  # noqa: E402
+from generator import GeneratorConfig, push_to_stream  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "refresh.json"
+DOC = REPO_ROOT / "docs" / "marts.md"
+_BLOCK = re.compile(r"```sql\n(.*?)```", re.S)
+_STEP = re.compile(r"^(\S+)\s+(ok|FAILED|skipped)\s+([\d.]+)s\s+(\S+)\s+(\S+)")
+# the week docs/marts.md queries, and its placeholders
+DOC_FIRST_DAY, DOC_LAST_DAY, DOC_DAY_AFTER = "2026-11-19", "2026-11-25", "2026-11-26"
+
+
+class PeakMemory(threading.Thread):
+    """Peak RSS (MB) of a process and its descendants, and of PostgreSQL backends."""
+
+    def __init__(self, root_pid: int) -> None:
+        super().__init__(daemon=True)
+        self.root_pid = root_pid
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+
+    @staticmethod
+    def _processes() -> dict[int, tuple[int, str, float]]:
+        found = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                status = Path(f"/proc/{entry}/status").read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            rss = fields.get("VmRSS", "0 kB").split()[0]
+            found[int(entry)] = (
+                int(fields.get("PPid", "0").strip()),
+                fields.get("Name", "").strip(),
+                int(rss) / 1024,
+            )
+        return found
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            processes = self._processes()
+            tree = {self.root_pid}
+            for _ in range(4):  # refresh -> dbt wrapper -> dbt -> helpers
+                tree |= {pid for pid, (ppid, _, _) in processes.items() if ppid in tree}
+            for pid, (_, name, rss) in processes.items():
+                if pid == self.root_pid:
+                    group = "refresh process"
+                elif pid in tree:
+                    group = "dbt" if "dbt" in name else f"child {name}"
+                elif name == "postgres":
+                    group = "largest postgres backend"
+                else:
+                    continue
+                self.peaks[group] = round(max(self.peaks.get(group, 0.0), rss), 1)
+            self._stop.wait(0.2)
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self.join()
+        return self.peaks
+
+
+def refresh(settings: Settings, *args: str) -> dict:
+    """``analytics refresh`` as operators run it; its steps and the peak memory."""
+    env = {**os.environ, **settings.environ()}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "analytics"), "refresh", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    memory = PeakMemory(process.pid)
+    memory.start()
+    stdout, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    peaks = memory.stop()
+    if process.returncode != 0:
+        raise SystemExit(f"refresh {' '.join(args)} failed:\n{stdout[-3000:]}\n{stderr[-3000:]}")
+    steps = {}
+    for line in stdout.splitlines():
+        match = _STEP.match(line)
+        if match:
+            name, _, step_seconds, rows_in, rows_out = match.groups()
+            steps[name] = {
+                "seconds": float(step_seconds),
+                "rows_in": rows_in,
+                "rows_out": rows_out,
+            }
+    plan = next((line.split("dbt build: ", 1)[1] for line in stderr.splitlines()
+                 if "dbt build: " in line), "")  # fmt: skip
+    return {"seconds": round(seconds, 1), "dbt_plan": plan, "steps": steps, "peak_rss_mb": peaks}
+
+
+def documented_queries(first: datetime.date, conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """Every SQL example of docs/marts.md, moved to the 7 days from ``first``, named by the
+    section it illustrates; placeholders get a busy session and person of that week."""
+    last, after = first + datetime.timedelta(days=6), first + datetime.timedelta(days=7)
+    session_id, user_key = conn.execute(
+        """
+        select session_id, user_key from marts.fct_sessions
+        where started_date between %s and %s and user_key is not null
+        order by event_count desc limit 1
+        """,
+        (first, last),
+    ).fetchone()
+    queries = []
+    heading = ""
+    text = DOC.read_text()
+    position = 0
+    for match in _BLOCK.finditer(text):
+        headings = re.findall(r"^###? (.+)$", text[position : match.start()], re.M)
+        heading = headings[-1] if headings else heading
+        position = match.end()
+        for number, statement in enumerate(match.group(1).split(";"), start=1):
+            code = "\n".join(
+                line for line in statement.splitlines() if not line.strip().startswith("--")
+            ).strip()
+            if not code:
+                continue
+            code = (
+                code.replace(DOC_FIRST_DAY, first.isoformat())
+                .replace(DOC_LAST_DAY, last.isoformat())
+                .replace(DOC_DAY_AFTER, after.isoformat())
+                .replace("ses_…", session_id)
+                .replace("user-123", user_key)
+            )
+            queries.append((f"{heading} #{number}", code))
+    return queries
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def time_queries(settings: Settings, first: datetime.date, runs: int) -> dict:
+    results = {}
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute("set jit = off")  # as a BI connection pool would configure it
+        queries = [("baseline: select 1", "select 1"), *documented_queries(first, conn)]
+        for name, code in queries:
+            conn.execute(code).fetchall()  # warm the cache once
+            timings = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                conn.execute(code).fetchall()
+                timings.append((time.perf_counter() - started) * 1000)
+            results[name] = {
+                "p50_ms": round(statistics.median(timings), 2),
+                "p95_ms": round(percentile(timings, 0.95), 2),
+            }
+            print(f"  {results[name]['p95_ms']:8.2f} ms p95  {name}")
+    return results
+
+
+def schema_sizes(settings: Settings, events: int) -> dict:
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            """
+            select n.nspname, sum(pg_total_relation_size(c.oid))
+            from pg_class as c
+            inner join pg_namespace as n on c.relnamespace = n.oid
+            where c.relkind in ('r', 'm') and n.nspname in
+                ('raw', 'staging', 'intermediate', 'marts', 'marts_pii',
+                 'marts_build', 'marts_pii_build')
+            group by n.nspname
+            """
+        ).fetchall()
+    return {
+        schema: {
+            "mb": round(size / 1e6, 1),
+            "mb_per_million_events": round(size / 1e6 / (events / 1e6), 1),
+        }
+        for schema, size in sorted(rows)
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--scale", type=float, default=20.0)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    args = parser.parse_args()
+
+    base = load_settings()
+    run = uuid.uuid4().hex[:8]
+    dbname = f"bench_refresh_{run}"
+    settings = base.with_overrides(
+        database_url=with_database(base.database_url, dbname), stream=f"bench:refresh:{run}"
+    )
+    admin_url = with_database(base.database_url, "postgres")
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'create database "{dbname}"')
+        pg_version = admin.execute("show server_version").fetchone()[0]
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=300)
+    today = datetime.date.today()
+    start = today - datetime.timedelta(days=args.days + 1)
+    try:
+        print(f"generating {args.days} days at scale {args.scale} from {start}")
+        started = time.perf_counter()
+        push_to_stream(
+            client,
+            settings.stream,
+            GeneratorConfig(days=args.days, seed=31, start=start, scale=args.scale),
+        )
+        entries = client.xlen(settings.stream)
+        generate_seconds = time.perf_counter() - started
+        print(f"pushed {entries:,} entries in {generate_seconds:.0f}s")
+
+        print("full refresh (first load)")
+        full = refresh(settings)
+        with psycopg.connect(settings.database_url) as conn:
+            events = conn.execute("select count(*) from raw.events").fetchone()[0]
+        print(f"  {full['seconds']}s for {events:,} events")
+
+        hour = GeneratorConfig(
+            days=1, seed=32, start=start + datetime.timedelta(days=args.days), scale=args.scale / 24
+        )
+        before = client.xlen(settings.stream)
+        push_to_stream(client, settings.stream, hour)
+        hour_entries = client.xlen(settings.stream) - before
+        print(f"one more hour: {hour_entries:,} entries; incremental refresh")
+        incremental = refresh(settings)
+        print(f"  {incremental['seconds']}s ({incremental['dbt_plan']})")
+        print("full rebuild of the same data (--full-refresh)")
+        rebuild = refresh(settings, "--full-refresh")
+        print(f"  {rebuild['seconds']}s")
+        with psycopg.connect(settings.database_url) as conn:
+            events = conn.execute("select count(*) from raw.events").fetchone()[0]
+
+        first_day = start + datetime.timedelta(days=args.days - 7)
+        print(f"dashboard queries, {args.runs} runs each, {first_day} + 7 days")
+        queries = time_queries(settings, first_day, args.runs)
+        sizes = schema_sizes(settings, events)
+    finally:
+        client.delete(settings.stream)
+        if not args.keep:
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute(f'drop database if exists "{dbname}" with (force)')
+
+    baseline = queries.pop("baseline: select 1")
+    slowest = max(queries.items(), key=lambda item: item[1]["p95_ms"])
+    results = {
+        "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": describe(pg_version, client.info().get("redis_version")),
+        "days": args.days,
+        "scale": args.scale,
+        "stream_entries": entries,
+        "events": events,
+        "generate_seconds": round(generate_seconds, 1),
+        "hour_entries": hour_entries,
+        "full_refresh_first_load": full,
+        "incremental_refresh_one_hour": incremental,
+        "full_rebuild_same_data": rebuild,
+        "ratio_incremental_to_full_rebuild": round(incremental["seconds"] / rebuild["seconds"], 3),
+        "query_baseline_select_1": baseline,
+        "queries": queries,
+        "queries_over_100ms_p95": sorted(
+            name for name, timing in queries.items() if timing["p95_ms"] >= 100
+        ),
+        "slowest_query": {"name": slowest[0], **slowest[1]},
+        "schema_sizes": sizes,
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in results.items() if k != "queries"}, indent=2))
+    print(f"results: {RESULTS.relative_to(REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
