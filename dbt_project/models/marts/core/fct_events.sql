@@ -1,5 +1,6 @@
 -- Incremental: the events whose row or session the intermediate layer rewrote since this
--- mart's last run replace their rows (macros/incremental.sql).
+-- mart's last run replace their rows (macros/incremental.sql). Indexed for the Sessions
+-- timeline (session_id) and the Journey page (one person's events over a range).
 {{
     config(
         materialized='incremental',
@@ -9,6 +10,7 @@
             {'columns': ['event_id'], 'unique': true},
             {'columns': ['refreshed_load_id']},
             {'columns': ['session_id']},
+            {'columns': ['user_key', 'occurred_date']},
         ],
     )
 }}
