@@ -23,7 +23,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from psycopg.types.json import set_json_dumps  # noqa: E402
 
-from bench.machine import describe  # noqa: E402
-from extract.config import Settings, load_settings, with_database  # noqa: E402
+from bench.machine import bench_database, describe, drop_bench_database  # noqa: E402
+from extract.config import Settings, load_settings  # noqa: E402
 from extract.load import _COPY_TYPES  # noqa: E402
 from extract.schema import ensure_raw_schema  # noqa: E402
 from extract.validate import ValidEvent, validate_entry  # noqa: E402
@@ -98,14 +97,7 @@ def parallel_extract(
 ) -> dict:
     """The same entries in a stream and database of their own, read by ``consumers``
     ``analytics extract`` processes of one consumer group at once (docs/scaling.md)."""
-    run = uuid.uuid4().hex[:8]
-    dbname = f"bench_extract_{run}"
-    settings = base.with_overrides(
-        database_url=with_database(base.database_url, dbname), stream=f"bench:extract:{run}"
-    )
-    admin_url = with_database(base.database_url, "postgres")
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'create database "{dbname}"')
+    settings, admin_url = bench_database(base, "extract")
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=120)
     try:
         push_to_stream(client, settings.stream, config)
@@ -139,8 +131,7 @@ def parallel_extract(
         }
     finally:
         client.delete(settings.stream)
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{dbname}" with (force)')
+        drop_bench_database(settings, admin_url)
 
 
 def main() -> int:
@@ -154,14 +145,7 @@ def main() -> int:
     args = parser.parse_args()
 
     base = load_settings()
-    run = uuid.uuid4().hex[:8]
-    dbname = f"bench_extract_{run}"
-    settings = base.with_overrides(
-        database_url=with_database(base.database_url, dbname), stream=f"bench:extract:{run}"
-    )
-    admin_url = with_database(base.database_url, "postgres")
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'create database "{dbname}"')
+    settings, admin_url = bench_database(base, "extract")
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=120)
     try:
         scale = scale_for(args.events, args.days)
@@ -250,8 +234,7 @@ def main() -> int:
         return 0
     finally:
         client.delete(settings.stream)
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{dbname}" with (force)')
+        drop_bench_database(settings, admin_url)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 import platform
+import uuid
+
+import psycopg
+
+from extract.config import Settings, with_database
 
 
 def _first(path: str, prefix: str) -> str:
@@ -32,3 +37,24 @@ def describe(pg_version: str | None = None, redis_version: str | None = None) ->
         info["redis"] = redis_version
     info["kernel"] = platform.release()
     return info
+
+
+def bench_database(base: Settings, name: str) -> tuple[Settings, str]:
+    """A new database and stream of their own on the configured servers, for one run:
+    the settings pointing at them, and the URL of the server's admin database (to drop it).
+    """
+    run = uuid.uuid4().hex[:8]
+    dbname = f"bench_{name}_{run}"
+    settings = base.with_overrides(
+        database_url=with_database(base.database_url, dbname), stream=f"bench:{name}:{run}"
+    )
+    admin_url = with_database(base.database_url, "postgres")
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'create database "{dbname}"')
+    return settings, admin_url
+
+
+def drop_bench_database(settings: Settings, admin_url: str) -> None:
+    dbname = settings.database_url.rsplit("/", 1)[1]
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'drop database if exists "{dbname}" with (force)')

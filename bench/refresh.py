@@ -35,7 +35,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
@@ -43,8 +42,8 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.machine import describe  # noqa: E402
-from extract.config import REPO_ROOT, Settings, load_settings, with_database  # noqa: E402
+from bench.machine import bench_database, describe, drop_bench_database  # noqa: E402
+from extract.config import REPO_ROOT, Settings, load_settings  # noqa: E402
 from generator import GeneratorConfig, push_to_stream  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "refresh.json"
@@ -232,15 +231,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     args = parser.parse_args()
 
-    base = load_settings()
-    run = uuid.uuid4().hex[:8]
-    dbname = f"bench_refresh_{run}"
-    settings = base.with_overrides(
-        database_url=with_database(base.database_url, dbname), stream=f"bench:refresh:{run}"
-    )
-    admin_url = with_database(base.database_url, "postgres")
+    settings, admin_url = bench_database(load_settings(), "refresh")
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'create database "{dbname}"')
         pg_version = admin.execute("show server_version").fetchone()[0]
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=300)
     today = datetime.date.today()
@@ -292,8 +284,7 @@ def main() -> int:
     finally:
         client.delete(settings.stream)
         if not args.keep:
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(f'drop database if exists "{dbname}" with (force)')
+            drop_bench_database(settings, admin_url)
 
     baseline = queries.pop("baseline: select 1")
     slowest = max(queries.items(), key=lambda item: item[1]["p95_ms"])
