@@ -28,15 +28,12 @@ KILL_POINTS = (
     "mid_copy",  # extract: the batch half copied into the temporary table
     "before_commit",  # extract: the batch written, not committed
     "after_commit",  # extract: committed, not acknowledged in Redis
-    "enrich.before_commit",
-    "enrich.after_commit",
+    "enrich.before_commit",  # (after its commit is the state of the next point)
     "dbt.after.staging__stg_raw__events",  # the first view
     "dbt.after.intermediate__int_events__identified",
     "dbt.after.intermediate__int_web_events__sessionised",
-    "dbt.after.intermediate__int_conversations",
     "dbt.after.intermediate__int_changed_days",  # the days log written, no mart yet
     "dbt.after.marts__fct_events",  # one incremental mart caught up, the others not
-    "dbt.after.marts_pii__dim_user_traits",
     "checks.mart=1",
     "publish.before_commit",  # schemas swapped, not committed
     "publish.after_commit",  # published; the replaced marts are the next build
