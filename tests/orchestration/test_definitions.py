@@ -10,7 +10,6 @@ from orchestration.defs.schedules import REFRESH_JOB_NAME
 # The physical tables the pipeline owns, as Dagster asset keys. Renaming or adding one is a
 # change BI users see: update this list in the same commit.
 EXPECTED_ASSET_KEYS = [
-    "intermediate/int_activity_hourly",
     "intermediate/int_changed_days",
     "intermediate/int_conversations",
     "intermediate/int_events__identified",
@@ -22,6 +21,7 @@ EXPECTED_ASSET_KEYS = [
     "intermediate/int_whatsapp_messages",
     "intermediate/int_whatsapp_waits",
     "marts/activity_heatmap",
+    "marts/activity_hourly",
     "marts/agent_performance",
     "marts/ai_errors_daily",
     "marts/ai_intents_daily",
@@ -49,6 +49,7 @@ EXPECTED_ASSET_KEYS = [
     "marts/page_transitions_daily",
     "marts/service_performance_daily",
     "marts/session_duration_histogram_daily",
+    "marts/user_activity_daily",
     "marts/whatsapp_countries_daily",
     "marts/whatsapp_message_funnel_daily",
     "marts/whatsapp_response_time_histogram_daily",

@@ -1,7 +1,7 @@
 -- Events per channel by day of week and hour (METRICS.md, Activity heatmap): web counts
 -- page views, whatsapp counts messages in both directions, ai counts classifications.
--- Summed from int_activity_hourly (kept up to date day by day), so a refresh adds up a
--- few rows per day of history instead of counting every event again.
+-- Summed from activity_hourly (kept up to date day by day), so a refresh adds up a few rows
+-- per day of history instead of counting every event again.
 with
 
 counted as (
@@ -10,7 +10,7 @@ counted as (
         day_of_week,
         hour_of_day,
         sum(events) as events
-    from {{ ref('int_activity_hourly') }}
+    from {{ ref('activity_hourly') }}
     group by channel, day_of_week, hour_of_day
 ),
 

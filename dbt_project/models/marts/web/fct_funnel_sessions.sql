@@ -10,7 +10,7 @@
         incremental_strategy='delete+insert',
         indexes=[
             {'columns': ['session_id']},
-            {'columns': ['started_date']},
+            {'columns': ['journey', 'started_date']},
             {'columns': ['refreshed_load_id']},
         ],
         pre_hook=(

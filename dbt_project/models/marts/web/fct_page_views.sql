@@ -9,6 +9,8 @@
             {'columns': ['event_id'], 'unique': true},
             {'columns': ['refreshed_load_id']},
             {'columns': ['viewed_date']},
+            {'columns': ['session_id']},
+            {'columns': ['path', 'viewed_date', 'session_id']},
         ],
     )
 }}

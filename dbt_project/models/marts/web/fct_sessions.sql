@@ -8,7 +8,7 @@
         indexes=[
             {'columns': ['session_id'], 'unique': true},
             {'columns': ['refreshed_load_id']},
-            {'columns': ['started_date']},
+            {'columns': ['started_date', 'started_at']},
         ],
         pre_hook=(
             "{% if is_incremental() %}"

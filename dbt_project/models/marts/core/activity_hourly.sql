@@ -1,6 +1,7 @@
--- One row per day, hour (reporting time zone) and channel with activity: the counts the
--- activity heatmap adds up (METRICS.md, Activity heatmap: web page views, WhatsApp messages
--- in both directions, AI classifications). Incremental: the changed days are recounted.
+-- One row per day, hour (reporting time zone) and channel with activity: what the activity
+-- heatmap counts (METRICS.md, Activity heatmap: web page views, WhatsApp messages in both
+-- directions, AI classifications). `activity_heatmap` adds up all days; a dashboard adds up
+-- a range's. Incremental: the changed days are recounted.
 {{ daily_mart('activity_date') }}
 
 with
