@@ -189,3 +189,33 @@
     ) }}
     -- depends_on: {{ ref('int_changed_days') }}
 {%- endmacro %}
+
+
+{#- A model recomputed entity by entity: before an incremental run, the rows whose
+    `scope_column` is in the set the macro `touched` returns are deleted (pre-hook), and
+    the model's SQL rebuilds them from all their upstream rows; an entity that no longer
+    exists stays deleted. `key` is the row's key (unique_key). -#}
+{% macro entity_mart(key, scope_column, touched, indexes) -%}
+    {{ config(
+        materialized='incremental',
+        unique_key=key,
+        incremental_strategy='delete+insert',
+        indexes=indexes + [{'columns': ['refreshed_load_id']}],
+        pre_hook=(
+            "{% if is_incremental() %}delete from {{ this }} where " ~ scope_column
+            ~ " in ({{ " ~ touched ~ "() }}){% endif %}"
+        ),
+    ) }}
+{%- endmacro %}
+
+
+{#- Recomputed by web session: touched_web_sessions(). -#}
+{% macro session_mart(indexes) -%}
+    {{ entity_mart('session_id', 'session_id', 'touched_web_sessions', indexes) }}
+{%- endmacro %}
+
+
+{#- Recomputed by WhatsApp contact: touched_contacts(). -#}
+{% macro contact_mart(key, indexes) -%}
+    {{ entity_mart(key, 'contact_key', 'touched_contacts', indexes) }}
+{%- endmacro %}

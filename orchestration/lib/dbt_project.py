@@ -33,7 +33,8 @@ def dbt_env() -> dict[str, str]:
 
 
 def dbt_session_options() -> dict[str, str]:
-    """PostgreSQL settings of dbt's sessions (libpq's PGOPTIONS, added to any set).
+    """PostgreSQL settings of dbt's sessions (libpq's PGOPTIONS, added to any set), and
+    the level of dbt's log file.
 
     JIT compilation off: PostgreSQL compiles a query whose estimated cost passes
     ``jit_above_cost``, which every model over the whole history does; compiling took about
@@ -43,7 +44,13 @@ def dbt_session_options() -> dict[str, str]:
     options = os.environ.get("PGOPTIONS", "")
     if "jit=" not in options.replace(" ", ""):
         options = f"{options} -c jit=off".strip()
-    return {"PGOPTIONS": options}
+    # dbt's own log file keeps warnings and errors unless the operator asks for more
+    # (DBT_LOG_LEVEL_FILE=debug logs every statement): Dagster's event log already has
+    # each node's result, and writing every statement cost about 2 s of CPU a build.
+    return {
+        "PGOPTIONS": options,
+        "DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE", "warn"),
+    }
 
 
 # What the manifest is parsed from: a change to any of these makes it stale.

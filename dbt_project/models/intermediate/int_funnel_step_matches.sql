@@ -5,22 +5,9 @@
 -- Incremental: the rows of the sessions rewritten since the last run (and of every id their
 -- events had before) are replaced; a changed seed changes the project's fingerprint, which
 -- makes the next refresh a full one.
-{{
-    config(
-        materialized='incremental',
-        unique_key='session_id',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['session_id', 'journey', 'step_number', 'occurred_at']},
-            {'columns': ['refreshed_load_id']},
-        ],
-        pre_hook=(
-            "{% if is_incremental() %}"
-            "delete from {{ this }} where session_id in ({{ touched_web_sessions() }})"
-            "{% endif %}"
-        ),
-    )
-}}
+{{ session_mart([
+    {'columns': ['session_id', 'journey', 'step_number', 'occurred_at']},
+]) }}
 {{ depends_on_changes() }}
 
 with

@@ -3,23 +3,10 @@
 -- Incremental: the sessions int_web_events__sessionised rewrote since this model's last
 -- run, and every session id those events had before, are deleted (pre-hook) and rebuilt
 -- from all their events; an id no event has any more stays deleted.
-{{
-    config(
-        materialized='incremental',
-        unique_key='session_id',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['session_id'], 'unique': true},
-            {'columns': ['refreshed_load_id']},
-            {'columns': ['started_date']},
-        ],
-        pre_hook=(
-            "{% if is_incremental() %}"
-            "delete from {{ this }} where session_id in ({{ touched_web_sessions() }})"
-            "{% endif %}"
-        ),
-    )
-}}
+{{ session_mart([
+    {'columns': ['session_id'], 'unique': true},
+    {'columns': ['started_date']},
+]) }}
 
 with
 

@@ -53,7 +53,14 @@ def dbt_models(
     fingerprint = project_fingerprint(json.loads(MANIFEST_PATH.read_text()), settings.timezone)
     plan = plan_build(settings.database_url, fingerprint, config.full_refresh)
     context.log.info(f"dbt build: {plan.reason}")
-    args = ["build", *(["--full-refresh"] if plan.full_refresh else [])]
+    # Unit tests check the SQL, not the data: they run in the test suite
+    # (tests/marts/test_dbt_unit_tests.py), not on every refresh (about 2 s of each).
+    args = [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        *(["--full-refresh"] if plan.full_refresh else []),
+    ]
     invocation = dbt.cli(
         args, context=context, raise_on_error=False, target_path=_run_target_path(context.run_id)
     )

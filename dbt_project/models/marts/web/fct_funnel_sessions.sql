@@ -3,23 +3,10 @@
 --
 -- Incremental: the sessions rewritten since this mart's last run (and every id their events
 -- had before) are recomputed.
-{{
-    config(
-        materialized='incremental',
-        unique_key='session_id',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['session_id']},
-            {'columns': ['journey', 'started_date']},
-            {'columns': ['refreshed_load_id']},
-        ],
-        pre_hook=(
-            "{% if is_incremental() %}"
-            "delete from {{ this }} where session_id in ({{ touched_web_sessions() }})"
-            "{% endif %}"
-        ),
-    )
-}}
+{{ session_mart([
+    {'columns': ['session_id']},
+    {'columns': ['journey', 'started_date']},
+]) }}
 {{ depends_on_changes() }}
 
 with

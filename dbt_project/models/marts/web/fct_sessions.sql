@@ -1,22 +1,9 @@
 -- Incremental: the sessions rewritten since this mart's last run, and every id their events
 -- had before, are deleted (pre-hook) and copied again from int_web_sessions.
-{{
-    config(
-        materialized='incremental',
-        unique_key='session_id',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['session_id'], 'unique': true},
-            {'columns': ['refreshed_load_id']},
-            {'columns': ['started_date', 'started_at']},
-        ],
-        pre_hook=(
-            "{% if is_incremental() %}"
-            "delete from {{ this }} where session_id in ({{ touched_web_sessions() }})"
-            "{% endif %}"
-        ),
-    )
-}}
+{{ session_mart([
+    {'columns': ['session_id'], 'unique': true},
+    {'columns': ['started_date', 'started_at']},
+]) }}
 {{ depends_on_changes() }}
 
 with

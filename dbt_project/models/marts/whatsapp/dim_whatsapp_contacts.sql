@@ -2,23 +2,10 @@
 -- was first and last seen on WhatsApp (METRICS.md, People: new contact) and its activity.
 -- Incremental: the contacts with an event, message, conversation or wait rewritten since
 -- this mart's last run are recomputed from all their rows.
-{{
-    config(
-        materialized='incremental',
-        unique_key='contact_key',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['contact_key'], 'unique': true},
-            {'columns': ['refreshed_load_id']},
-            {'columns': ['first_seen_date']},
-        ],
-        pre_hook=(
-            "{% if is_incremental() %}"
-            "delete from {{ this }} where contact_key in ({{ touched_contacts() }})"
-            "{% endif %}"
-        ),
-    )
-}}
+{{ contact_mart('contact_key', [
+    {'columns': ['contact_key'], 'unique': true},
+    {'columns': ['first_seen_date']},
+]) }}
 {{ depends_on_changes() }}
 
 with

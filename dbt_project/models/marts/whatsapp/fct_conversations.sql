@@ -1,23 +1,10 @@
 -- Incremental: the conversations of every contact with an event, message, conversation or
 -- wait rewritten since this mart's last run replace the contact's rows.
-{{
-    config(
-        materialized='incremental',
-        unique_key='conversation_id',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['conversation_id'], 'unique': true},
-            {'columns': ['refreshed_load_id']},
-            {'columns': ['contact_key']},
-            {'columns': ['started_date']},
-        ],
-        pre_hook=(
-            "{% if is_incremental() %}"
-            "delete from {{ this }} where contact_key in ({{ touched_contacts() }})"
-            "{% endif %}"
-        ),
-    )
-}}
+{{ contact_mart('conversation_id', [
+    {'columns': ['conversation_id'], 'unique': true},
+    {'columns': ['contact_key']},
+    {'columns': ['started_date']},
+]) }}
 {{ depends_on_changes() }}
 
 with

@@ -2,24 +2,11 @@
 -- histogram bucket and the reporting-time-zone day and hour it started.
 -- Incremental: the waits of every contact with an event, message, conversation or wait
 -- rewritten since this mart's last run replace the contact's rows.
-{{
-    config(
-        materialized='incremental',
-        unique_key='wait_id',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['wait_id'], 'unique': true},
-            {'columns': ['refreshed_load_id']},
-            {'columns': ['contact_key']},
-            {'columns': ['wait_date']},
-        ],
-        pre_hook=(
-            "{% if is_incremental() %}"
-            "delete from {{ this }} where contact_key in ({{ touched_contacts() }})"
-            "{% endif %}"
-        ),
-    )
-}}
+{{ contact_mart('wait_id', [
+    {'columns': ['wait_id'], 'unique': true},
+    {'columns': ['contact_key']},
+    {'columns': ['wait_date']},
+]) }}
 {{ depends_on_changes() }}
 
 with
