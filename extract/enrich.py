@@ -67,6 +67,9 @@ ENRICHMENT_DDL: tuple[str, ...] = (
     # the events of a WhatsApp contact a new identify links to a person
     "create index if not exists event_enrichment_contact_key_idx"
     " on raw.event_enrichment (contact_key)",
+    # the identify calls whose traits.phone is a given contact (incremental stitching)
+    "create index if not exists event_enrichment_phone_key_idx"
+    " on raw.event_enrichment (phone_key) where phone_key is not null",
     "comment on table raw.event_enrichment is "
     "'One row per event of raw.events: device, browser, OS, and pseudonymous phone keys, "
     "computed once in Python (extract/enrich.py) so SQL never re-parses strings.'",

@@ -6,7 +6,8 @@
     it recomputed. Rows written earlier were tested when they were written; uniqueness
     across all rows is held by each incremental model's unique index. `--full-refresh`
     tests everything. A test on a staging view (raw data, with `load_id`) reads the loads
-    since the refresh before the last stamp of `int_events__identified`; `raw.events`' and
+    since the refresh before the last stamp of `int_events__identified` (since that stamp
+    when it is the only one: the full build that wrote it tested all); `raw.events`' and
     `raw.event_enrichment`'s primary keys hold uniqueness across all loads. Singular tests
     and models without either column are tested whole.
 #}
@@ -32,10 +33,13 @@
                 identifier='int_events__identified'
             ) -%}
             {%- if modelled is not none -%}
+                {#- the stamp before the last (when the last is the only one, the full
+                    build that wrote it tested every load up to it) #}
                 {%- set since = run_query(
-                    'select coalesce(max(refreshed_load_id), 0) from ' ~ modelled
+                    'select coalesce((select max(refreshed_load_id) from ' ~ modelled
                     ~ ' where refreshed_load_id < (select max(refreshed_load_id) from '
-                    ~ modelled ~ ')'
+                    ~ modelled ~ ')), (select max(refreshed_load_id) from ' ~ modelled
+                    ~ '), 0)'
                 ).columns[0].values()[0] -%}
                 {%- do conditions.append('load_id > ' ~ since) -%}
             {%- endif -%}
@@ -74,4 +78,21 @@
         end if;
     end
     $$
+{%- endmacro %}
+
+
+{#
+    In a singular test: the condition keeping the rows of `relation` (read as `alias`) that
+    the last build wrote, those carrying its highest stamp: every row after a full build,
+    the recomputed ones after an incremental one. `--full-refresh` keeps every row. A
+    singular test reconciles two models on the keys either one wrote.
+#}
+{% macro last_written(relation, alias) -%}
+    {%- if flags.FULL_REFRESH -%}
+        true
+    {%- else -%}
+        {{ alias }}.refreshed_load_id = (
+            select max(stamped.refreshed_load_id) from {{ relation }} as stamped
+        )
+    {%- endif -%}
 {%- endmacro %}

@@ -1,5 +1,6 @@
 -- A session reaches step k of a journey only when it reached step k-1, no earlier than that
--- step (METRICS.md, Funnels). Fails with the steps reached out of sequence.
+-- step (METRICS.md, Funnels). Fails with the steps reached out of sequence, among the
+-- sessions the last build wrote (macro last_written).
 with
 
 steps_reached as (
@@ -20,7 +21,8 @@ final as (
             and steps_reached.journey = previous_steps.journey
             and steps_reached.step_number - 1 = previous_steps.step_number
     where
-        steps_reached.step_number > 1
+        {{ last_written(ref('int_funnel_sessions__steps'), 'steps_reached') }}
+        and steps_reached.step_number > 1
         and (
             previous_steps.session_id is null
             or previous_steps.reached_at > steps_reached.reached_at

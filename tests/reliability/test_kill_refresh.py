@@ -73,7 +73,7 @@ def test_sigkill_anywhere_in_the_refresh_then_rerun_gives_the_same_marts(
             n = EXTRACT_POINTS.index(point)
             deliver(settings, parts[1][n * 100 : (n + 1) * 100])
         elif point == "enrich.before_commit":
-            deliver(settings, parts[1][300:])
+            deliver(settings, parts[1][len(EXTRACT_POINTS) * 100 :])
         elif point == "dbt.after.marts__fct_events":
             deliver(settings, parts[2])
         killed = _refresh(settings, point)

@@ -30,8 +30,6 @@
 
 {%- set in_scope = "and events.event_id = any(array(select scope.event_id from scope))"
     if is_incremental() else "" %}
-{%- set too_late = "previous_rows.is_too_late or new_events.is_too_late"
-    if is_incremental() else "false" %}
 
 with
 
@@ -47,42 +45,10 @@ enrichment as not materialized (
 
 -- Events are modelled once enriched: an extract running beside the refresh may commit
 -- batches after the enrichment step read its input; those wait for the next refresh.
+-- (From the table: its load_id index answers max(), which it does not through the view.)
 enriched_through as materialized (
     select coalesce(max(load_id), 0) as load_id
-    from enrichment
-),
-
-identify_calls as (
-    select
-        events.event_id,
-        events.anonymous_id,
-        events.user_id,
-        enrichment.phone_key,
-        events.occurred_at
-    from events
-    left join enrichment on events.event_id = enrichment.event_id
-    where events.event_name = 'identify' and events.user_id is not null
-),
-
--- An identify links its anonymousId to its userId for past and future events; when one
--- anonymousId was identified as several users, the first identify wins.
-stitched_anonymous_ids as (
-    select distinct on (anonymous_id)
-        anonymous_id,
-        user_id
-    from identify_calls
-    where anonymous_id is not null
-    order by anonymous_id asc, occurred_at asc, event_id asc
-),
-
--- A WhatsApp contact whose phone equals an identified user's traits.phone is that user.
-users_by_phone as (
-    select distinct on (phone_key)
-        phone_key,
-        user_id
-    from identify_calls
-    where phone_key is not null
-    order by phone_key asc, occurred_at asc, event_id asc
+    from {{ source('raw', 'event_enrichment') }}
 ),
 
 {% if is_incremental() %}
@@ -99,18 +65,8 @@ users_by_phone as (
     ),
 
     new_events as (
-        select
-            events.event_id,
-            events.event_name,
-            events.user_id,
-            events.anonymous_id,
-            coalesce(
-                events.occurred_at < watermarks.watermark_at
-                - interval '{{ var("late_arrival_days") }} days',
-                false
-            ) as is_too_late
+        select events.event_id
         from events
-        left join watermarks on events.channel = watermarks.channel
         where
             events.load_id > {{ last_run_stamp('load_id') }}
             and events.load_id <= (select enriched_through.load_id from enriched_through)
@@ -118,11 +74,14 @@ users_by_phone as (
 
     new_identify_calls as (
         select
-            new_events.anonymous_id,
+            events.anonymous_id,
             enrichment.phone_key
-        from new_events
-        left join enrichment on new_events.event_id = enrichment.event_id
-        where new_events.event_name = 'identify' and new_events.user_id is not null
+        from events
+        left join enrichment on events.event_id = enrichment.event_id
+        where
+            events.event_id = any(array(select new_events.event_id from new_events))
+            and events.event_name = 'identify'
+            and events.user_id is not null
     ),
 
     scope as (
@@ -143,6 +102,40 @@ users_by_phone as (
             select new_identify_calls.phone_key from new_identify_calls
             where new_identify_calls.phone_key is not null
         ))
+    ),
+
+{% else %}
+    identify_calls as (
+        select
+            events.event_id,
+            events.anonymous_id,
+            events.user_id,
+            enrichment.phone_key,
+            events.occurred_at
+        from events
+        left join enrichment on events.event_id = enrichment.event_id
+        where events.event_name = 'identify' and events.user_id is not null
+    ),
+
+    -- An identify links its anonymousId to its userId for past and future events; when one
+    -- anonymousId was identified as several users, the first identify wins.
+    stitched_anonymous_ids as (
+        select distinct on (anonymous_id)
+            anonymous_id,
+            user_id
+        from identify_calls
+        where anonymous_id is not null
+        order by anonymous_id asc, occurred_at asc, event_id asc
+    ),
+
+    -- A WhatsApp contact whose phone equals an identified user's traits.phone is that user.
+    users_by_phone as (
+        select distinct on (phone_key)
+            phone_key,
+            user_id
+        from identify_calls
+        where phone_key is not null
+        order by phone_key asc, occurred_at asc, event_id asc
     ),
 
 {% endif %}
@@ -169,22 +162,60 @@ resolved as (
         events.properties,
         events.occurred_at,
         events.load_id,
-        coalesce({{ too_late }}, false) as is_too_late,
         {% if is_incremental() -%}
+            coalesce(previous_rows.is_too_late, false)
+            or (
+                events.load_id > {{ last_run_stamp('load_id') }}
+                and coalesce(
+                    events.occurred_at < watermarks.watermark_at
+                    - interval '{{ var("late_arrival_days") }} days',
+                    false
+                )
+            ) as is_too_late,
             previous_rows.user_key as earlier_user_key,
             coalesce(previous_rows.previous_user_keys, '[]'::jsonb) as earlier_user_keys
         {%- else -%}
+            false as is_too_late,
             null::text as earlier_user_key,
             '[]'::jsonb as earlier_user_keys
         {%- endif %}
     from events
     left join enrichment on events.event_id = enrichment.event_id
-    left join stitched_anonymous_ids
-        on events.anonymous_id = stitched_anonymous_ids.anonymous_id
-    left join users_by_phone on enrichment.contact_key = users_by_phone.phone_key
     {% if is_incremental() -%}
-        left join new_events on events.event_id = new_events.event_id
+        -- The scope is a few thousand events: each looks its person up in the indexes of
+        -- raw (first identify of its anonymousId, of its contact's phone) rather than
+        -- joining maps of every identify, which the planner, expecting a handful of rows
+        -- from `= any(array(...))`, nested-looped (183 s at 10 M events). Correlated
+        -- look-ups, which a CTE cannot be (hence the ST05 exemptions).
+        left join lateral (  -- noqa: ST05
+            select identify.user_id
+            from events as identify
+            where
+                identify.anonymous_id = events.anonymous_id
+                and identify.event_name = 'identify'
+                and identify.user_id is not null
+            order by identify.occurred_at asc, identify.event_id asc
+            limit 1
+        ) as stitched_anonymous_ids on true
+        left join lateral (  -- noqa: ST05
+            select identify.user_id
+            from events as identify
+            where
+                identify.event_id = any(array(
+                    select phones.event_id from enrichment as phones
+                    where phones.phone_key = enrichment.contact_key
+                ))
+                and identify.event_name = 'identify'
+                and identify.user_id is not null
+            order by identify.occurred_at asc, identify.event_id asc
+            limit 1
+        ) as users_by_phone on true
+        left join watermarks on events.channel = watermarks.channel
         left join {{ this }} as previous_rows on events.event_id = previous_rows.event_id
+    {%- else -%}
+        left join stitched_anonymous_ids
+            on events.anonymous_id = stitched_anonymous_ids.anonymous_id
+        left join users_by_phone on enrichment.contact_key = users_by_phone.phone_key
     {%- endif %}
     where
         events.load_id <= (select enriched_through.load_id from enriched_through)
