@@ -254,6 +254,23 @@ def _rename(conn: psycopg.Connection, schema: str, name: str) -> None:
     )
 
 
+def _vacuum(conn: psycopg.Connection, marts: list[str]) -> None:
+    """VACUUM each built mart before BI tools see it: it sets the visibility map, without
+    which an index-only scan fetches every row from the table anyway. A dashboard's range
+    query on a fresh mart (one page's views over a week, 10 M events) read 39 k table
+    pages in 3.1 s; after VACUUM, the index alone in 29 ms (docs/benchmarks.md). Pages
+    already all-visible are skipped, so after an incremental build it costs little."""
+    started = time.monotonic()
+    for name in marts:
+        schema, table = name.split(".", 1)
+        conn.execute(
+            sql.SQL("vacuum {}.{}").format(
+                sql.Identifier(build_schema(schema)), sql.Identifier(table)
+            )
+        )
+    log.info("vacuumed %d marts in %.1f s", len(marts), time.monotonic() - started)
+
+
 def publish(database_url: str, expected: set[str]) -> PublishResult:
     """Swap every build schema in, all at once. ``expected`` names every mart
     ("<schema>.<table>"); when one is missing from the build, raise PublishError and
@@ -285,6 +302,7 @@ def publish(database_url: str, expected: set[str]) -> PublishResult:
                     sql.Identifier(build_schema(schema)), sql.Identifier(table)
                 )
             )
+        _vacuum(conn, sorted(built & expected))
         for schema in PUBLISHED_SCHEMAS:
             for table, rows in row_counts(conn, build_schema(schema)).items():
                 result.tables[f"{schema}.{table}"] = rows

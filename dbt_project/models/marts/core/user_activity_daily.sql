@@ -2,9 +2,11 @@
 -- people of a range (Total users, active users of a week or month) are the distinct
 -- `user_key`s of its rows, tens of times fewer than its events. Incremental: the changed
 -- days are recounted.
--- (the index serves Total users: identified web people over a range)
+-- (the indexes serve Total users, identified web people over a range, and the active
+-- people of a range by channel, from the index alone: docs/benchmarks.md)
 {{ daily_mart('activity_date', indexes=[
     {'columns': ['channel', 'is_identified', 'activity_date']},
+    {'columns': ['activity_date', 'channel', 'user_key']},
 ]) }}
 
 with

@@ -2,10 +2,11 @@
 -- histogram bucket and the reporting-time-zone day and hour it started.
 -- Incremental: the waits of every contact with an event, message, conversation or wait
 -- rewritten since this mart's last run replace the contact's rows.
+-- (an index alone answers a range's response-time percentiles: docs/benchmarks.md)
 {{ contact_mart('wait_id', [
     {'columns': ['wait_id'], 'unique': true},
     {'columns': ['contact_key']},
-    {'columns': ['wait_date']},
+    {'columns': ['wait_date', 'is_answered', 'responder', 'response_seconds']},
 ]) }}
 {{ depends_on_changes() }}
 
