@@ -149,7 +149,9 @@ def main() -> int:
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=120)
     try:
         scale = scale_for(args.events, args.days)
-        config = GeneratorConfig(days=args.days, seed=11, scale=scale)
+        # the first day pinned: both runs push the same entries even across midnight
+        first_day = GeneratorConfig(days=args.days).first_day()
+        config = GeneratorConfig(days=args.days, seed=11, scale=scale, start=first_day)
         print(f"generating about {args.events:,} entries ({args.days} days, scale {scale:.2f})")
         started = time.perf_counter()
         truth = push_to_stream(client, settings.stream, config).to_dict()
