@@ -40,6 +40,9 @@ RAW_DDL: tuple[str, ...] = (
     " where event_name = 'identify'",
     "create index if not exists events_anonymous_key_idx"
     " on raw.events ((nullif(trim(anonymous_id), '')))",
+    # the freshness check's max(received_at): an index probe, not a scan of every event
+    # (7.8 s of a 10 M-event refresh); stream order, so inserts append at the right edge
+    "create index if not exists events_received_at_idx on raw.events (received_at)",
     """
     create table if not exists raw.rejected_events (
         stream_id    text        not null primary key,
@@ -88,6 +91,7 @@ RAW_RELATIONS = (
     "events_load_id_idx",
     "events_identify_key_idx",
     "events_anonymous_key_idx",
+    "events_received_at_idx",
     "rejected_events",
     "load_audit",
 )

@@ -3,7 +3,9 @@
 -- sessions the last build wrote (macro last_written).
 with
 
-steps_reached as (
+-- not materialized: read twice, a CTE would be copied whole; inlined, the previous step
+-- of each tested row is an index look-up
+steps_reached as not materialized (
     select * from {{ ref('int_funnel_sessions__steps') }}
 ),
 
