@@ -21,8 +21,10 @@ from tests.conftest import run_cli
 from tests.warehouse import deliver as send
 
 UTC = datetime.UTC
-# Recent enough for the freshness of the load, old enough to be complete days.
-T0 = (datetime.datetime.now(UTC) - datetime.timedelta(days=2)).replace(
+# Old enough to be complete days, and three days back so that the watermark event at
+# T0 + 3 days (08:00 today) is never more than a day ahead of the clock, which the extract
+# rejects as a future timestamp (with T0 two days back it was, before 08:00 UTC).
+T0 = (datetime.datetime.now(UTC) - datetime.timedelta(days=3)).replace(
     hour=8, minute=0, second=0, microsecond=0
 )
 PHONE = "+254700000123"
