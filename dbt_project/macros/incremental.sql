@@ -175,19 +175,73 @@
 
 
 {#- A daily mart: the rows of every changed day are replaced, and a changed day with no
-    rows any more loses its old ones (pre-hook). `date_column` is the mart's day. -#}
-{% macro daily_mart(date_column, indexes=[]) -%}
+    rows any more loses its old ones (pre-hook). `date_column` is the mart's day;
+    `pre_hooks` run before the changed days are deleted, `post_hooks` after the insert. -#}
+{% macro daily_mart(date_column, indexes=[], pre_hooks=[], post_hooks=[]) -%}
     {{ config(
         materialized='incremental',
         unique_key=date_column,
         incremental_strategy='delete+insert',
         indexes=[{'columns': [date_column]}] + indexes,
-        pre_hook=(
+        pre_hook=pre_hooks + [
             "{% if is_incremental() %}delete from {{ this }} where " ~ date_column
             ~ " in ({{ changed_days() }}){% endif %}"
-        ),
+        ],
+        post_hook=post_hooks,
     ) }}
     -- depends_on: {{ ref('int_changed_days') }}
+{%- endmacro %}
+
+
+{#- Pre-hook: the people touched_people() returns, kept until the transaction ends in
+    temporary table `name` (a post-hook of the same run reads them after the insert, when
+    this model's highest stamp is already the new one). -#}
+{% macro remember_touched_people(name) -%}
+    {%- if is_incremental() -%}
+        create temporary table {{ name }} on commit drop as
+        select distinct touched.user_key from ({{ touched_people() }}) as touched
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Post-hook of user_activity_daily: each row of the people remembered in `touched`
+    (remember_touched_people) gets its previous active days again from all of the
+    person's rows, so that a day a late event added, or a new identify moved to another
+    person, is seen by the person's later days too. Only rows whose days change are
+    written, stamped with this run's stamp. -#}
+{% macro mend_previous_active_days(touched) -%}
+    {%- if is_incremental() -%}
+        update {{ this }} as target
+        set
+            previous_active_date = mended.previous_active_date,
+            previous_active_date_any_channel = mended.previous_active_date_any_channel,
+            refreshed_load_id = {{ run_stamp() }}
+        from (
+            select
+                person_days.activity_date,
+                person_days.channel,
+                person_days.user_key,
+                lag(person_days.activity_date) over (
+                    partition by person_days.channel, person_days.user_key
+                    order by person_days.activity_date
+                ) as previous_active_date,
+                lag(person_days.activity_date) over (
+                    partition by person_days.user_key
+                    order by person_days.activity_date, person_days.channel
+                ) as previous_active_date_any_channel
+            from {{ this }} as person_days
+            where person_days.user_key = any(array(select user_key from {{ touched }}))
+        ) as mended
+        where
+            target.activity_date = mended.activity_date
+            and target.channel = mended.channel
+            and target.user_key = mended.user_key
+            and (
+                target.previous_active_date is distinct from mended.previous_active_date
+                or target.previous_active_date_any_channel
+                is distinct from mended.previous_active_date_any_channel
+            )
+    {%- endif -%}
 {%- endmacro %}
 
 

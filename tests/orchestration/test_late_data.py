@@ -5,7 +5,10 @@ counted as too late, left out of the marts, and modelled by the next full refres
 Events are written by hand so that each case is exact: a web visitor with two sessions an
 hour apart, a WhatsApp contact with a conversation, then a late page view that bridges the
 two sessions, a late message that joins the conversation, an identify that links the
-visitor to a user, and a page view five days older than the watermark.
+visitor to a user, and a page view five days older than the watermark. A visitor active on
+the first and third day (one session each) gets a late page view on the second, in a
+session of its own: the third day's row in `user_activity_daily`, a day the incremental
+refresh does not recount, learns its new previous day.
 """
 
 from __future__ import annotations
@@ -34,12 +37,18 @@ def _at(minutes: float) -> str:
     return (T0 + datetime.timedelta(minutes=minutes)).isoformat()
 
 
-def page_view(minutes: float, path: str = "/nil/start", anonymous_id: str = "anon-late") -> dict:
+def page_view(
+    minutes: float,
+    path: str = "/nil/start",
+    anonymous_id: str = "anon-late",
+    session_id: str | None = None,
+) -> dict:
     return {
         "eventId": f"pv-{uuid.uuid4()}",
         "name": "page_view",
         "timestamp": _at(minutes),
         "anonymousId": anonymous_id,
+        "sessionId": session_id,
         "properties": {"path": path, "title": path},
         "context": {"country": "KE", "deviceType": "desktop", "browser": "Firefox", "os": "Linux"},
     }
@@ -68,6 +77,22 @@ def refresh(settings: Settings, *args: str) -> str:
     return result.stdout
 
 
+# anon-days' days in user_activity_daily and their previous active days, counted from the first
+ACTIVE_DAYS = """
+    select
+        activity_date - first_day,
+        previous_active_date - first_day,
+        previous_active_date_any_channel - first_day
+    from marts.user_activity_daily
+    cross join (
+        select min(activity_date) as first_day
+        from marts.user_activity_daily where user_key = 'anon-days'
+    ) as first
+    where user_key = 'anon-days'
+    order by activity_date
+"""
+
+
 def rows(conn: psycopg.Connection, sql: str) -> list[tuple]:
     return conn.execute(sql).fetchall()
 
@@ -87,9 +112,15 @@ def test_late_events_join_their_session_and_conversation_and_too_late_ones_wait(
             message(0, "inbound"),
             message(1, "outbound"),
             message(5, "inbound"),
+            page_view(0, anonymous_id="anon-days", session_id="s-days-1"),
+            page_view(2 * 24 * 60, anonymous_id="anon-days", session_id="s-days-3"),
             page_view(3 * 24 * 60, anonymous_id="anon-watermark"),
         ],
     )
+    refresh(settings)
+    assert rows(db, ACTIVE_DAYS) == [(0, None, None), (2, 0, 0)]
+    # nothing new: builds the second copy of the marts (write-audit-publish keeps two), so
+    # that the next refresh is an incremental build of the first
     refresh(settings)
     assert rows(
         db,
@@ -111,8 +142,14 @@ def test_late_events_join_their_session_and_conversation_and_too_late_ones_wait(
         "anonymousId": "anon-late",
         "userId": "U-late",
     }
-    deliver(settings, [page_view(35), page_view(55), message(20, "inbound"), identify, too_late])
+    late_day = page_view(24 * 60, anonymous_id="anon-days", session_id="s-days-2")
+    deliver(
+        settings,
+        [page_view(35), page_view(55), message(20, "inbound"), identify, too_late, late_day],
+    )
     report = refresh(settings)
+    # the late second day is between the other two: the third day's previous day is mended
+    assert rows(db, ACTIVE_DAYS) == [(0, None, None), (1, 0, 0), (2, 1, 1)]
 
     # one session now: the bridged one, attributed to the identified user
     assert rows(
@@ -149,3 +186,4 @@ def test_late_events_join_their_session_and_conversation_and_too_late_ones_wait(
         "select user_key, event_count, page_view_count from marts.fct_sessions "
         "where user_key in ('anon-late', 'U-late') order by started_at",
     ) == [("U-late", 7, 6)]
+    assert rows(db, ACTIVE_DAYS) == [(0, None, None), (1, 0, 0), (2, 1, 1)]
