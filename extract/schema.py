@@ -40,6 +40,11 @@ RAW_DDL: tuple[str, ...] = (
     " where event_name = 'identify'",
     "create index if not exists events_anonymous_key_idx"
     " on raw.events ((nullif(trim(anonymous_id), '')))",
+    # dim_user_traits: the latest identify call with traits of every user, in user order
+    # (122 k of 9.7 M events at 10 M: a scan of the whole table was 10.7 s of every refresh)
+    "create index if not exists events_identify_user_idx"
+    " on raw.events (user_id, occurred_at desc, event_id desc)"
+    " where event_name = 'identify' and user_id is not null",
     # the freshness check's max(received_at): an index probe, not a scan of every event
     # (7.8 s of a 10 M-event refresh); stream order, so inserts append at the right edge
     "create index if not exists events_received_at_idx on raw.events (received_at)",
@@ -91,6 +96,7 @@ RAW_RELATIONS = (
     "events_load_id_idx",
     "events_identify_key_idx",
     "events_anonymous_key_idx",
+    "events_identify_user_idx",
     "events_received_at_idx",
     "rejected_events",
     "load_audit",

@@ -24,6 +24,7 @@
             {'columns': ['client_session_id']},
             {'columns': ['user_key']},
             {'columns': ['channel', 'occurred_at']},
+            {'columns': ['occurred_at']},
         ],
     )
 }}
@@ -259,3 +260,11 @@ final as (
 )
 
 select * from final
+{%- if not is_incremental() %}
+    -- Written in time order: the daily marts read the events of a few changed days
+    -- (macro on_changed_days) through the index on occurred_at, a few thousand contiguous
+    -- pages; in the order the identity joins left them, those days were spread over every
+    -- page and each daily mart read the whole table (3.2 GB at 10 M events). Incremental
+    -- runs append new events at the end, which keeps the order.
+    order by occurred_at
+{%- endif %}
