@@ -139,10 +139,13 @@
 
 
 {#- `date_expression` is a changed day; with `timestamp_column` (the timestamp the date is
-    taken from) the same days as ranges of it, which its index serves. The days are read
-    when the model is compiled, before its pre-hook deletes them, and written in as
-    literals: the planner then sees how few they are (a subquery left it guessing, and a
-    single lower bound read every day since the oldest changed one). -#}
+    taken from) the same days as ranges of it, which its index serves: one range for each
+    run of consecutive days, so that the usual case (today, or a few days back to today) is
+    a single range the planner reads through the index in table order (an OR of ranges is
+    a bitmap scan it prices as scattered and replaces by reading the whole table). The
+    days are read when the model is compiled, before its pre-hook deletes them, and
+    written in as literals: the planner then sees how few they are (a subquery left it
+    guessing, and a single lower bound read every day since the oldest changed one). -#}
 {% macro on_changed_days(date_expression, timestamp_column=none) -%}
     {%- if is_incremental() and execute and not (this | string).startswith('__dbt__cte__') -%}
         {%- set days = run_query(
@@ -156,11 +159,21 @@
                 {%- for day in days %}date '{{ day }}'{{ ", " if not loop.last }}{% endfor -%}
             )
             {%- if timestamp_column %}
+                {#- runs of consecutive days: [first, last] #}
+                {%- set runs = [] -%}
+                {%- for day in days -%}
+                    {%- if runs and (day - runs[-1][1]).days == 1 -%}
+                        {%- do runs[-1].pop() -%}
+                        {%- do runs[-1].append(day) -%}
+                    {%- else -%}
+                        {%- do runs.append([day, day]) -%}
+                    {%- endif -%}
+                {%- endfor %}
                 and (
-                    {%- for day in days %}
-                        {{ "or " if not loop.first }}({{ timestamp_column }} >= timestamp '{{ day }}'
+                    {%- for first, last in runs %}
+                        {{ "or " if not loop.first }}({{ timestamp_column }} >= timestamp '{{ first }}'
                             at time zone {{ reporting_tz() }}
-                        and {{ timestamp_column }} < (date '{{ day }}' + 1)::timestamp
+                        and {{ timestamp_column }} < (date '{{ last }}' + 1)::timestamp
                             at time zone {{ reporting_tz() }})
                     {%- endfor %}
                 )
