@@ -217,6 +217,22 @@
 {%- endmacro %}
 
 
+{#- The previous active days of each of `alias`'s rows (activity_date, channel, user_key)
+    among the rows it holds: on the row's channel, and the day of the person's previous row
+    in (activity_date, channel) order (user_activity_daily; the model's full build and
+    mend_previous_active_days). -#}
+{% macro previous_active_days(alias) -%}
+    lag({{ alias }}.activity_date) over (
+        partition by {{ alias }}.channel, {{ alias }}.user_key
+        order by {{ alias }}.activity_date
+    ) as previous_active_date,
+    lag({{ alias }}.activity_date) over (
+        partition by {{ alias }}.user_key
+        order by {{ alias }}.activity_date, {{ alias }}.channel
+    ) as previous_active_date_any_channel
+{%- endmacro %}
+
+
 {#- Post-hook of user_activity_daily: each row of the people remembered in `touched`
     (remember_touched_people) gets its previous active days again from all of the
     person's rows, so that a day a late event added, or a new identify moved to another
@@ -234,14 +250,7 @@
                 person_days.activity_date,
                 person_days.channel,
                 person_days.user_key,
-                lag(person_days.activity_date) over (
-                    partition by person_days.channel, person_days.user_key
-                    order by person_days.activity_date
-                ) as previous_active_date,
-                lag(person_days.activity_date) over (
-                    partition by person_days.user_key
-                    order by person_days.activity_date, person_days.channel
-                ) as previous_active_date_any_channel
+                {{ previous_active_days('person_days') }}
             from {{ this }} as person_days
             where person_days.user_key = any(array(select user_key from {{ touched }}))
         ) as mended

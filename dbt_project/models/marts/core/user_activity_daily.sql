@@ -42,16 +42,11 @@ days as (
     group by {{ local_date('occurred_at') }}, channel, user_key
 ),
 
--- the previous day among the days counted here (every day in a full build)
+-- the previous days among the days counted here (every day in a full build)
 previous_counted as (
     select
-        *,
-        lag(activity_date) over (
-            partition by channel, user_key order by activity_date
-        ) as previous_on_channel,
-        lag(activity_date) over (
-            partition by user_key order by activity_date, channel
-        ) as previous_any_channel
+        days.*,
+        {{ previous_active_days('days') }}
     from days
 ),
 
@@ -67,19 +62,22 @@ final as (
         {% if is_incremental() -%}
             -- or a kept earlier day, whichever is later (greatest ignores nulls)
             greatest(
-                previous_counted.previous_on_channel, kept_on_channel.activity_date
+                previous_counted.previous_active_date, kept_on_channel.activity_date
             ) as previous_active_date,
             case
                 -- an earlier channel the same day: the day is counted here whole
-                when previous_counted.previous_any_channel = previous_counted.activity_date
+                when
+                    previous_counted.previous_active_date_any_channel
+                    = previous_counted.activity_date
                     then previous_counted.activity_date
                 else greatest(
-                    previous_counted.previous_any_channel, kept_any_channel.activity_date
+                    previous_counted.previous_active_date_any_channel,
+                    kept_any_channel.activity_date
                 )
             end as previous_active_date_any_channel,
         {%- else -%}
-            previous_counted.previous_on_channel as previous_active_date,
-            previous_counted.previous_any_channel as previous_active_date_any_channel,
+            previous_counted.previous_active_date,
+            previous_counted.previous_active_date_any_channel,
         {%- endif %}
         {{ run_stamp() }} as refreshed_load_id
     from previous_counted
