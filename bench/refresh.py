@@ -8,10 +8,14 @@ database of the configured server, one after the other:
 1. the period is pushed to a stream of its own, then ``analytics refresh`` (exactly as
    operators run it) extracts and builds everything: the full refresh;
 2. a refresh with nothing new builds the second copy of the marts (write-audit-publish
-   keeps two); then one more hour of traffic arrives (a day of the same traffic at 1/24 of
-   the scale, dated the day after the period) and ``analytics refresh`` runs again: the
-   incremental refresh; then ``analytics refresh --full-refresh`` rebuilds the same data:
-   its baseline;
+   keeps two); then one more hour of traffic arrives and ``analytics refresh`` runs again:
+   the incremental refresh. The period's traffic continues into the next day up to its
+   busiest hour (10:00-11:00 in Nairobi): everything delivered before that hour is part of
+   the period's load, and the entries delivered within it, late ones and duplicates
+   included, are the hour. For comparison with earlier runs, a second incremental refresh
+   follows the old definition of an hour: a whole day of traffic at 1/24 of the scale (it
+   touches three reporting days where a real hour touches one or two). Then
+   ``analytics refresh --full-refresh`` rebuilds the same data: the baseline of both;
 3. every SQL example of docs/marts.md (the queries behind the dashboard components),
    filtered to the period's last 7 days, runs ``--runs`` times; the baseline is
    ``select 1`` on the same connection, measured in the same loop;
@@ -44,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.machine import bench_database, describe, drop_bench_database  # noqa: E402
 from extract.config import REPO_ROOT, Settings, load_settings  # noqa: E402
-from generator import GeneratorConfig, push_to_stream  # noqa: E402
+from generator import GeneratorConfig, generate, push_to_stream  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "refresh.json"
 DOC = REPO_ROOT / "docs" / "marts.md"
@@ -176,6 +180,52 @@ def documented_queries(first: datetime.date, conn: psycopg.Connection) -> list[t
     return queries
 
 
+# The busiest hour of the generator's traffic: 10:00-11:00 in Nairobi (UTC+3).
+BUSIEST_HOUR_UTC = 7
+
+
+def split_at_hour(config: GeneratorConfig, hour_utc: int) -> tuple[list[bytes], list[bytes]]:
+    """The payloads of a generated day delivered before ``hour_utc`` on its first day, and
+    those delivered within that hour. The generator delivers in event-time order except for
+    late events and duplicates (delivered later, within the hour they fall in) and malformed
+    entries, so the hour starts at the first entry whose timestamp reaches it and ends at
+    the first one past it; the rest of the day is not used."""
+    day_start = datetime.datetime.combine(config.first_day(), datetime.time(), datetime.UTC)
+    hour_start = day_start + datetime.timedelta(hours=hour_utc)
+    hour_end = hour_start + datetime.timedelta(hours=1)
+    before: list[bytes] = []
+    within: list[bytes] = []
+    for entry in generate(config):
+        # accepted events only: a malformed entry's timestamp may be anything
+        occurred = _timestamp(entry.payload) if entry.kind == "event" else None
+        if occurred is not None and occurred >= hour_end:
+            break
+        if within or (occurred is not None and occurred >= hour_start):
+            within.append(entry.payload)
+        else:
+            before.append(entry.payload)
+    return before, within
+
+
+def _timestamp(payload: bytes) -> datetime.datetime | None:
+    try:
+        occurred = datetime.datetime.fromisoformat(json.loads(payload)["timestamp"])
+    except (ValueError, KeyError, TypeError):
+        return None  # a malformed entry: it stays where it was delivered
+    return occurred if occurred.tzinfo is not None else None
+
+
+def push_entries(client: redis.Redis, stream: str, payloads: list[bytes]) -> int:
+    """XADD each payload as generated entries are (field ``event``); the number pushed."""
+    pipe = client.pipeline(transaction=False)
+    for number, payload in enumerate(payloads, 1):
+        pipe.execute_command("XADD", stream, "*", "event", payload)
+        if number % 1000 == 0:
+            pipe.execute()
+    pipe.execute()
+    return len(payloads)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -236,7 +286,8 @@ def main() -> int:
         pg_version = admin.execute("show server_version").fetchone()[0]
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=300)
     today = datetime.date.today()
-    start = today - datetime.timedelta(days=args.days + 1)
+    start = today - datetime.timedelta(days=args.days + 2)
+    next_day = start + datetime.timedelta(days=args.days)
     try:
         print(f"generating {args.days} days at scale {args.scale} from {start}")
         started = time.perf_counter()
@@ -245,6 +296,10 @@ def main() -> int:
             settings.stream,
             GeneratorConfig(days=args.days, seed=31, start=start, scale=args.scale),
         )
+        before_hour, hour_entries_list = split_at_hour(
+            GeneratorConfig(days=1, seed=33, start=next_day, scale=args.scale), BUSIEST_HOUR_UTC
+        )
+        push_entries(client, settings.stream, before_hour)
         entries = client.xlen(settings.stream)
         generate_seconds = time.perf_counter() - started
         print(f"pushed {entries:,} entries in {generate_seconds:.0f}s")
@@ -262,15 +317,26 @@ def main() -> int:
         settle = refresh(settings)
         print(f"  {settle['seconds']}s ({settle['dbt_plan']})")
 
-        hour = GeneratorConfig(
-            days=1, seed=32, start=start + datetime.timedelta(days=args.days), scale=args.scale / 24
+        hour_entries = push_entries(client, settings.stream, hour_entries_list)
+        print(
+            f"one more hour ({next_day} {BUSIEST_HOUR_UTC:02d}:00 UTC): {hour_entries:,} "
+            "entries; incremental refresh"
         )
-        before = client.xlen(settings.stream)
-        push_to_stream(client, settings.stream, hour)
-        hour_entries = client.xlen(settings.stream) - before
-        print(f"one more hour: {hour_entries:,} entries; incremental refresh")
         incremental = refresh(settings)
         print(f"  {incremental['seconds']}s ({incremental['dbt_plan']})")
+
+        old_hour = GeneratorConfig(
+            days=1,
+            seed=32,
+            start=next_day + datetime.timedelta(days=1),
+            scale=args.scale / 24,
+        )
+        before = client.xlen(settings.stream)
+        push_to_stream(client, settings.stream, old_hour)
+        day_at_1_24_entries = client.xlen(settings.stream) - before
+        print(f"a day at 1/24 of the scale: {day_at_1_24_entries:,} entries; incremental refresh")
+        incremental_day_at_1_24 = refresh(settings)
+        print(f"  {incremental_day_at_1_24['seconds']}s ({incremental_day_at_1_24['dbt_plan']})")
         print("full rebuild of the same data (--full-refresh)")
         rebuild = refresh(settings, "--full-refresh")
         print(f"  {rebuild['seconds']}s")
@@ -300,8 +366,13 @@ def main() -> int:
         "full_refresh_first_load": full,
         "second_refresh_nothing_new": settle,
         "incremental_refresh_one_hour": incremental,
+        "day_at_1_24_entries": day_at_1_24_entries,
+        "incremental_refresh_day_at_1_24": incremental_day_at_1_24,
         "full_rebuild_same_data": rebuild,
         "ratio_incremental_to_full_rebuild": round(incremental["seconds"] / rebuild["seconds"], 3),
+        "ratio_day_at_1_24_to_full_rebuild": round(
+            incremental_day_at_1_24["seconds"] / rebuild["seconds"], 3
+        ),
         "query_baseline_select_1": baseline,
         "queries": queries,
         "queries_over_100ms_p95": sorted(

@@ -135,7 +135,8 @@ def test_marts_are_published_whole_and_only_when_every_check_passed(settings: Se
     dbt_failed = run_cli(settings, "refresh")
     assert dbt_failed.returncode == 1
     assert "dbt_models" in dbt_failed.stderr and "fct_ai_classifications" in dbt_failed.stderr
-    assert "between" in dbt_failed.stderr
+    assert "row_rules_fct_ai_classifications" in dbt_failed.stderr
+    assert "broken: confidence >= 0 and <= 1 (1 row)" in dbt_failed.stderr
     assert _read(settings, FINGERPRINT) == published
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         # the events are kept in raw, and nothing is left half-published

@@ -15,8 +15,8 @@ from orchestration.lib.quality import raw_events_freshness
     asset=dg.AssetKey(["raw", "events"]),
     name="freshness",
     blocking=False,
-    description="Great Expectations: the newest entry of raw.events reached the stream "
-    "within the last 2 hours (warning only).",
+    description="The newest entry of raw.events reached the stream within the last 2 hours "
+    "(warning only).",
 )
 def raw_events_freshness_check(analytics: AnalyticsSettings) -> dg.AssetCheckResult:
     freshness = raw_events_freshness(analytics.get().database_url)

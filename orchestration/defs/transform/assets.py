@@ -21,6 +21,7 @@ from orchestration.lib.dbt_project import (
 )
 from orchestration.lib.dbt_translator import translator
 from orchestration.lib.publish import PUBLISHED_SCHEMAS, mark_built, plan_build
+from orchestration.lib.quality import preload as preload_great_expectations
 
 
 class DbtBuildConfig(dg.Config):
@@ -64,6 +65,9 @@ def dbt_models(
     invocation = dbt.cli(
         args, context=context, raise_on_error=False, target_path=_run_target_path(context.run_id)
     )
+    # The suites after this step need Great Expectations (2-3 s to import): loaded while
+    # dbt builds and this process mostly waits on it.
+    preload_great_expectations()
     try:
         with psycopg.connect(settings.database_url, autocommit=True) as conn:
             for event in invocation.stream():
@@ -74,7 +78,9 @@ def dbt_models(
                     # crash-safety tests: die right after dbt built this model
                     failpoint(f"dbt.after.{event.output_name}")
         if not invocation.is_successful():
-            raise DbtBuildError(_failures(invocation.get_artifact("run_results.json")))
+            raise DbtBuildError(
+                _failures(invocation.get_artifact("run_results.json"), settings.database_url)
+            )
         mark_built(settings.database_url, fingerprint)
     finally:
         # Each run gets its own target folder (a copy of the manifest and every compiled
@@ -132,10 +138,11 @@ class DbtBuildError(RuntimeError):
 _FAILED = {"error", "fail", "runtime error"}
 
 
-def _failures(run_results: dict) -> str:
+def _failures(run_results: dict, database_url: str | None = None) -> str:
     failed = [
         f"{result['unique_id'].split('.')[-1]} ({result['status']}: "
-        f"{(result.get('message') or '').strip().splitlines()[0] if result.get('message') else ''})"
+        f"{(result.get('message') or '').strip().splitlines()[0] if result.get('message') else ''}"
+        f"{_broken_rules(result, database_url)})"
         for result in run_results.get("results", [])
         if result.get("status") in _FAILED
     ]
@@ -143,3 +150,23 @@ def _failures(run_results: dict) -> str:
         return "dbt build failed before running any node; see the run's dbt log"
     shown = "; ".join(failed[:3]) + (f"; and {len(failed) - 3} more" if len(failed) > 3 else "")
     return f"dbt build failed: {shown}"
+
+
+def _broken_rules(result: dict, database_url: str | None) -> str:
+    """For a failed ``row_rules`` test: which rules broke, on how many rows (its own query,
+    run again on the build the failed run left in place)."""
+    if (
+        database_url is None
+        or result.get("status") != "fail"
+        or ".row_rules_" not in result["unique_id"]
+        or not result.get("compiled_code")
+    ):
+        return ""
+    try:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            rows = conn.execute(result["compiled_code"]).fetchall()
+    except psycopg.Error as error:  # the message without the rules is still the message
+        return f"; broken rules not read: {str(error).strip().splitlines()[0]}"
+    return "; broken: " + ", ".join(
+        f"{rule} ({count:,} row{'' if count == 1 else 's'})" for rule, count in rows
+    )
