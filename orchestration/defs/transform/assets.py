@@ -77,10 +77,8 @@ def dbt_models(
                 if isinstance(event, dg.Output):
                     # crash-safety tests: die right after dbt built this model
                     failpoint(f"dbt.after.{event.output_name}")
-        if not invocation.is_successful():
-            raise DbtBuildError(
-                _failures(invocation.get_artifact("run_results.json"), settings.database_url)
-            )
+            if not invocation.is_successful():
+                raise DbtBuildError(_failures(invocation.get_artifact("run_results.json"), conn))
         mark_built(settings.database_url, fingerprint)
     finally:
         # Each run gets its own target folder (a copy of the manifest and every compiled
@@ -138,11 +136,11 @@ class DbtBuildError(RuntimeError):
 _FAILED = {"error", "fail", "runtime error"}
 
 
-def _failures(run_results: dict, database_url: str | None = None) -> str:
+def _failures(run_results: dict, conn: psycopg.Connection | None = None) -> str:
     failed = [
         f"{result['unique_id'].split('.')[-1]} ({result['status']}: "
         f"{(result.get('message') or '').strip().splitlines()[0] if result.get('message') else ''}"
-        f"{_broken_rules(result, database_url)})"
+        f"{_broken_rules(result, conn)})"
         for result in run_results.get("results", [])
         if result.get("status") in _FAILED
     ]
@@ -152,19 +150,18 @@ def _failures(run_results: dict, database_url: str | None = None) -> str:
     return f"dbt build failed: {shown}"
 
 
-def _broken_rules(result: dict, database_url: str | None) -> str:
+def _broken_rules(result: dict, conn: psycopg.Connection | None) -> str:
     """For a failed ``row_rules`` test: which rules broke, on how many rows (its own query,
     run again on the build the failed run left in place)."""
     if (
-        database_url is None
+        conn is None
         or result.get("status") != "fail"
         or ".row_rules_" not in result["unique_id"]
         or not result.get("compiled_code")
     ):
         return ""
     try:
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            rows = conn.execute(result["compiled_code"]).fetchall()
+        rows = conn.execute(result["compiled_code"]).fetchall()
     except psycopg.Error as error:  # the message without the rules is still the message
         return f"; broken rules not read: {str(error).strip().splitlines()[0]}"
     return "; broken: " + ", ".join(
