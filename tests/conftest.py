@@ -1,4 +1,17 @@
-"""Shared fixtures: the real PostgreSQL and Redis, a fresh database and stream per test."""
+"""Shared fixtures: the real PostgreSQL and Redis, a fresh database and stream per test.
+
+`make test` runs the suite on several pytest-xdist workers (one per core). Every test has a
+database and a stream key of its own; what the workers share is the server's roles, the dbt
+manifest and the session's demo warehouse, handled here:
+
+- the roles are cluster-wide and every refresh sets their passwords (``setup_roles``): the
+  session sets them once in the environment, before any worker starts, so every refresh of
+  every worker sets the same ones;
+- the manifest is parsed once, by the process that starts the workers;
+- the tests that read the demo warehouse (or refresh it again) run on one worker, which
+  builds it once; every other module runs whole on one worker, so module fixtures are
+  built once.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +30,31 @@ import pytest
 import redis
 
 from extract.config import REPO_ROOT, Settings, load_settings, with_database
+from orchestration.lib.roles import PASSWORD_VARIABLES
 
 ANALYTICS_BIN = Path(sys.executable).parent / "analytics"
+DEMO_GROUP = "demo_warehouse"
+
+# Set at import, in the process that starts the workers: they inherit its environment.
+for _variable in PASSWORD_VARIABLES.values():
+    os.environ.setdefault(_variable, f"test-{_variable.lower()}-{uuid.uuid4().hex[:8]}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A fresh dbt manifest, as the make targets prepare it (it is never committed); parsed
+    once, before any worker starts (a worker's ``config`` has ``workerinput``)."""
+    if not hasattr(config, "workerinput"):
+        from orchestration.lib.dbt_project import prepare_manifest
+
+        prepare_manifest(force=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The work units of ``--dist loadgroup``: the demo warehouse's tests together, every
+    other module whole."""
+    for item in items:
+        group = DEMO_GROUP if DEMO_GROUP in item.fixturenames else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
@@ -29,14 +65,6 @@ def base_settings() -> Settings:
     settings = load_settings()
     services_up(settings, log=lambda line: None)
     return settings
-
-
-@pytest.fixture(scope="session", autouse=True)
-def dbt_manifest() -> Path:
-    """A fresh dbt manifest, as the make targets prepare it (it is never committed)."""
-    from orchestration.lib.dbt_project import prepare_manifest
-
-    return prepare_manifest(force=True)
 
 
 def _admin_url(settings: Settings) -> str:

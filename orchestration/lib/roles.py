@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import logging
 import os
+import random
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +46,8 @@ PASSWORD_VARIABLES = {
 }
 # Only for the local development server the project starts itself; never used elsewhere.
 DEVELOPMENT_ROLE_PASSWORD = "analytics-development-only"
+# Set-ups of two warehouses on one server can collide on the cluster-wide roles: retried.
+ROLE_ATTEMPTS = 8
 
 RAW_TABLES = ("raw.events", "raw.rejected_events", "raw.load_audit")
 # Schemas nobody but the pipeline's own user may use.
@@ -83,39 +87,27 @@ def ensure_roles(database_url: str, passwords: Mapping[str, str | None]) -> Role
         may_manage = conn.execute(
             "select rolsuper or rolcreaterole from pg_roles where rolname = current_user"
         ).fetchone()[0]
-        existing = {
-            row[0]
-            for row in conn.execute(
-                "select rolname from pg_roles where rolname = any(%s)", (list(PASSWORD_VARIABLES),)
-            )
-        }
         if not may_manage:
+            missing = set(PASSWORD_VARIABLES) - _existing_roles(conn)
             reason = (
                 "the user of ANALYTICS_DATABASE_URL may not create roles; create "
-                f"{', '.join(sorted(set(PASSWORD_VARIABLES) - existing)) or 'none (all exist)'} "
+                f"{', '.join(sorted(missing)) or 'none (all exist)'} "
                 "as a database administrator (docs/security.md)"
             )
             log.warning("roles: %s", reason)
             return RolesReport((), (), reason)
-        created = []
-        with conn.transaction():
-            # Roles are cluster-wide; two databases set up at once would race on them.
-            conn.execute("select pg_advisory_xact_lock(hashtext('analytics roles'))")
-            for role, password in passwords.items():
-                if role in existing and not password:
-                    continue  # no password given: an existing role is left as it is
-                login = (
-                    sql.SQL("login password {}").format(sql.Literal(password))
-                    if password
-                    else sql.SQL("nologin")
-                )
-                verb = "alter" if role in existing else "create"
-                conn.execute(
-                    sql.SQL("{} role {} {}").format(sql.SQL(verb), sql.Identifier(role), login)
-                )
-                if role not in existing:
-                    created.append(role)
-            _grant(conn)
+        for attempt in range(1, ROLE_ATTEMPTS + 1):
+            try:
+                created = _set_up(conn, passwords)
+                break
+            except (psycopg.errors.DuplicateObject, psycopg.errors.InternalError_) as exc:
+                # Roles are cluster-wide, and an advisory lock only serialises the set-ups
+                # of one database: another warehouse on the same server may have created
+                # or altered a role at the same moment ("tuple concurrently updated").
+                if attempt == ROLE_ATTEMPTS or not _concurrent_role_change(exc):
+                    raise
+                log.info("roles: changed concurrently by another set-up (%s); again", exc)
+                time.sleep(random.uniform(0.05, 0.2) * attempt)  # apart, not in step
         login_roles = tuple(
             row[0]
             for row in conn.execute(
@@ -126,6 +118,47 @@ def ensure_roles(database_url: str, passwords: Mapping[str, str | None]) -> Role
         if created:
             log.info("roles: created %s", ", ".join(created))
         return RolesReport(tuple(created), login_roles)
+
+
+def _existing_roles(conn: psycopg.Connection) -> set[str]:
+    return {
+        row[0]
+        for row in conn.execute(
+            "select rolname from pg_roles where rolname = any(%s)", (list(PASSWORD_VARIABLES),)
+        )
+    }
+
+
+def _set_up(conn: psycopg.Connection, passwords: Mapping[str, str | None]) -> list[str]:
+    """Create or alter the roles and grant their rights, in one transaction; the roles
+    created."""
+    created = []
+    with conn.transaction():
+        # Two set-ups of this database at once wait for each other here.
+        conn.execute("select pg_advisory_xact_lock(hashtext('analytics roles'))")
+        existing = _existing_roles(conn)
+        for role, password in passwords.items():
+            if role in existing and not password:
+                continue  # no password given: an existing role is left as it is
+            login = (
+                sql.SQL("login password {}").format(sql.Literal(password))
+                if password
+                else sql.SQL("nologin")
+            )
+            verb = "alter" if role in existing else "create"
+            conn.execute(
+                sql.SQL("{} role {} {}").format(sql.SQL(verb), sql.Identifier(role), login)
+            )
+            if role not in existing:
+                created.append(role)
+        _grant(conn)
+    return created
+
+
+def _concurrent_role_change(exc: psycopg.Error) -> bool:
+    if isinstance(exc, psycopg.errors.DuplicateObject):
+        return True  # created by another set-up since this one looked
+    return "concurrently" in str(exc)
 
 
 def _grant(conn: psycopg.Connection) -> None:

@@ -29,7 +29,7 @@ from redis.retry import Retry
 from extract.config import Settings
 from orchestration.cli import build_parser
 from orchestration.lib import services
-from orchestration.lib.roles import DEVELOPMENT_ROLE_PASSWORD
+from orchestration.lib.roles import DEVELOPMENT_ROLE_PASSWORD, PASSWORD_VARIABLES
 from orchestration.lib.services import (
     ServiceError,
     ServiceStatus,
@@ -134,6 +134,16 @@ class Started:
     redis_port: int
     statuses: list[ServiceStatus]
     lines: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_role_passwords() -> Iterator[None]:
+    """The servers these tests start are development servers: their roles get the
+    development password, not the test session's (tests/conftest.py)."""
+    with pytest.MonkeyPatch.context() as environ:
+        for variable in PASSWORD_VARIABLES.values():
+            environ.delenv(variable, raising=False)
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,10 @@ created the roles and published the marts)."""
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -16,9 +18,10 @@ from extract.config import Settings
 from extract.load import run_extract
 from extract.schema import ensure_raw_schema
 from orchestration.lib.roles import BI, LOADER, PASSWORD_VARIABLES, PII, ensure_roles
-from tests.conftest import DemoWarehouse, run_cli
+from tests.conftest import DemoWarehouse, fresh_warehouse, run_cli
 
-PASSWORDS = {role: f"test-{role}-{uuid.uuid4().hex[:8]}" for role in (LOADER, BI, PII)}
+# The session's passwords (tests/conftest.py): every refresh, of any worker, sets these.
+PASSWORDS = {role: os.environ[PASSWORD_VARIABLES[role]] for role in (LOADER, BI, PII)}
 
 
 def role_url(settings: Settings, role: str, password: str | None = None) -> str:
@@ -144,3 +147,22 @@ def test_grants_survive_publishing(warehouse: Settings, connect) -> None:
     assert can(connect(BI), "select * from marts.fct_sessions limit 1")
     assert can(connect(PII), "select * from marts_pii.dim_user_traits limit 1")
     assert not can(connect(BI), "select * from marts_pii.dim_user_traits limit 1")
+
+
+def test_set_ups_of_two_warehouses_at_once_do_not_collide(base_settings: Settings) -> None:
+    """The roles are cluster-wide: two warehouses on one server (or two test workers) set
+    them up at the same moment, each under its own database's lock."""
+    with fresh_warehouse(base_settings) as one, fresh_warehouse(base_settings) as two:
+
+        def set_up(database_url: str) -> int:
+            for _ in range(15):
+                report = ensure_roles(database_url, PASSWORDS)
+                assert set(report.login) == {LOADER, BI, PII}
+            return 15
+
+        urls = [one.database_url, two.database_url] * 2
+        with ThreadPoolExecutor(len(urls)) as pool:
+            assert sum(pool.map(set_up, urls)) == 15 * len(urls)
+        for warehouse in (one, two):
+            with psycopg.connect(role_url(warehouse, BI), autocommit=True) as bi:
+                assert bi.execute("select current_user").fetchone() == (BI,)
