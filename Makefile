@@ -11,6 +11,8 @@ STAMP := $(VENV)/.installed-stamp
 DBT := $(BIN)/dbt --no-use-colors
 DBT_DIRS := --project-dir dbt_project --profiles-dir dbt_project
 PYTEST_ARGS ?=
+# Test workers: one per core (pytest-xdist; tests/conftest.py says what they share).
+PYTEST_WORKERS ?= auto
 BENCH_ARGS ?=
 EXTRACT_BENCH_ARGS ?=
 # pip's notes about optional local package folders are noise here.
@@ -50,7 +52,7 @@ demo: services manifest
 	$(BIN)/analytics summary
 
 test: services manifest
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations 15 $(PYTEST_ARGS)
 
 lint: services manifest
 	$(BIN)/ruff check .

@@ -54,6 +54,15 @@ MAINTENANCE_DB = "postgres"
 POSTGRES_SYSTEM_USER = "postgres"
 CONNECT_TIMEOUT_SECONDS = 2
 START_TIMEOUT_SECONDS = 30
+# After a crash PostgreSQL replays its write-ahead log and Redis reads its append-only file
+# before either answers: minutes, for a large warehouse or stream. A server that says it
+# is doing so is waited for, with a line of progress now and then.
+RECOVERY_TIMEOUT_SECONDS = 1800
+RECOVERY_NOTE_SECONDS = 15
+_RECOVERING = re.compile(
+    r"loading the dataset|is starting up|not yet accepting connections|in recovery mode",
+    re.IGNORECASE,
+)
 STOP_TIMEOUT_SECONDS = 30
 LOG_TAIL_LINES = 15
 # sizeof(sockaddr_un.sun_path) on Linux; PostgreSQL refuses longer socket paths.
@@ -399,7 +408,7 @@ def _redis_running_pid(entry: dict[str, Any]) -> int | None:
 
 def _up_postgres(endpoint: _Endpoint, root: Path, state: dict[str, Any], log: Log) -> None:
     entry = _forget_if_stale(endpoint, root, state, log)
-    problem = _probe(endpoint)
+    problem = _await_recovery(endpoint, _probe(endpoint), log)
     if problem is None:
         _log_in_use(endpoint, entry, log)
         return
@@ -409,9 +418,10 @@ def _up_postgres(endpoint: _Endpoint, root: Path, state: dict[str, Any], log: Lo
     state[POSTGRES] = _entry(endpoint, pid, data_dir)
     _write_state(root, state)
     log_file = data_dir.parent / "postgres.log"
-    # pg_ctl -w has seen the server accept connections: only a short grace is left.
+    # pg_ctl -w has seen the server accept connections (a short grace is left), or gave up
+    # on a server still replaying its log after a crash (waited for as long as it does).
     problem = _wait_until_reachable(
-        endpoint, lambda: _postgres_running_pid(state[POSTGRES]) is not None, timeout=5
+        endpoint, lambda: _postgres_running_pid(state[POSTGRES]) is not None, timeout=5, log=log
     )
     if problem is not None:
         raise ServiceError(
@@ -428,7 +438,7 @@ def _up_postgres(endpoint: _Endpoint, root: Path, state: dict[str, Any], log: Lo
 
 def _up_redis(endpoint: _Endpoint, root: Path, state: dict[str, Any], log: Log) -> None:
     entry = _forget_if_stale(endpoint, root, state, log)
-    problem = _probe(endpoint)
+    problem = _await_recovery(endpoint, _probe(endpoint), log)
     if problem is None:
         _log_in_use(endpoint, entry, log)
         return
@@ -439,9 +449,20 @@ def _up_redis(endpoint: _Endpoint, root: Path, state: dict[str, Any], log: Log) 
         log(f"Redis: the freshly installed system service answers at {endpoint.shown}; using it")
         return
     work_dir = root / "redis"
-    pid = _start_redis(endpoint, binary, work_dir)
+    pid, log_offset = _start_redis(endpoint, binary, work_dir)
+    # Recorded before it answers: one still loading a large file is the project's to stop.
     state[REDIS] = _entry(endpoint, pid, work_dir)
     _write_state(root, state)
+    problem = _wait_until_reachable(
+        endpoint, lambda: _redis_running_pid(state[REDIS]) is not None, log=log
+    )
+    if problem is not None:
+        log_file = work_dir / "redis.log"
+        raise ServiceError(
+            f"Redis started under {_shown_path(work_dir)} (pid {pid}) but does not answer at "
+            f"{endpoint.shown}: {problem}. Log {log_file}, last lines:\n"
+            f"{_tail(log_file, log_offset)}"
+        )
     log(
         f"Redis: started on {endpoint.bind_address}:{endpoint.port} under "
         f"{_shown_path(work_dir)} (log {_shown_path(work_dir / 'redis.log')})"
@@ -518,19 +539,45 @@ def _entry(endpoint: _Endpoint, pid: int, data_dir: Path) -> dict[str, Any]:
 
 
 def _wait_until_reachable(
-    endpoint: _Endpoint, alive: Callable[[], bool], *, timeout: float = START_TIMEOUT_SECONDS
+    endpoint: _Endpoint,
+    alive: Callable[[], bool],
+    *,
+    timeout: float | None = None,
+    log: Log | None = None,
 ) -> str | None:
-    """Poll the endpoint until it answers (None), its server dies or time runs out (why)."""
-    deadline = time.monotonic() + timeout
+    """Poll the endpoint until it answers (None), its server dies or time runs out (why).
+
+    ``timeout`` (default ``START_TIMEOUT_SECONDS``) for a server that does not answer; up to
+    ``RECOVERY_TIMEOUT_SECONDS`` for one that answers that it is recovering or loading.
+    """
+    timeout = START_TIMEOUT_SECONDS if timeout is None else timeout
+    started = time.monotonic()
+    next_note = started + RECOVERY_NOTE_SECONDS
     while True:
         problem = _probe(endpoint)
         if problem is None:
             return None
         if not alive():
             return f"the server exited ({problem})"
-        if time.monotonic() > deadline:
-            return f"no answer within {timeout:g} s ({problem})"
+        recovering = _RECOVERING.search(problem) is not None
+        waited = time.monotonic() - started
+        limit = RECOVERY_TIMEOUT_SECONDS if recovering else timeout
+        if waited > limit:
+            return f"no answer within {limit:g} s ({problem})"
+        if recovering and log is not None and time.monotonic() >= next_note:
+            log(f"{endpoint.label}: still recovering after {waited:.0f} s ({problem})")
+            next_note += RECOVERY_NOTE_SECONDS
         time.sleep(0.2)
+
+
+def _await_recovery(endpoint: _Endpoint, problem: str | None, log: Log) -> str | None:
+    """``problem``, or for a server that says it is recovering (after a crash) or loading
+    its data, what is left of it once the server is ready or the wait gave up."""
+    if problem is None or _RECOVERING.search(problem) is None:
+        return problem
+    log(f"{endpoint.label}: the server at {endpoint.shown} is not ready ({problem}); waiting")
+    # A server that stops recovering answers differently: the wait then ends at once.
+    return _wait_until_reachable(endpoint, lambda: True, timeout=0, log=log)
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -606,7 +653,10 @@ def _start_postgres(endpoint: _Endpoint, data_dir: Path, log: Log) -> tuple[int,
         timeout=START_TIMEOUT_SECONDS + 15,
     )
     pid = _postgres_running_pid({"data_dir": str(data_dir), "port": endpoint.port})
-    if result.returncode != 0 or pid is None:
+    if result.returncode != 0 and pid is not None:
+        # pg_ctl stopped waiting, the server did not stop: replaying its log after a crash
+        log(f"PostgreSQL: pid {pid} is not ready yet ({_one_line(result.stdout + result.stderr)})")
+    if pid is None:
         raise ServiceError(
             f"PostgreSQL did not start on {endpoint.bind_address}:{endpoint.port} "
             f"({_one_line(result.stdout + result.stderr)}). Log {log_file}, last lines:\n"
@@ -853,8 +903,12 @@ def _find_redis_server() -> str | None:
     return None
 
 
-def _start_redis(endpoint: _Endpoint, binary: str, work_dir: Path) -> int:
-    """Start a daemonised redis-server with its AOF in ``work_dir``; its pid."""
+def _start_redis(endpoint: _Endpoint, binary: str, work_dir: Path) -> tuple[int, int]:
+    """Start a daemonised redis-server with its AOF in ``work_dir``.
+
+    Returns its pid, once its pid file names a live process (before it has read its data),
+    and the size of its log before this start.
+    """
     work_dir.mkdir(parents=True, exist_ok=True)
     pid_file = work_dir / "redis.pid"
     log_file = work_dir / "redis.log"
@@ -902,25 +956,21 @@ def _start_redis(endpoint: _Endpoint, binary: str, work_dir: Path) -> int:
         )
 
     started = time.monotonic()
-
-    def alive() -> bool:
-        if _redis_running_pid({"data_dir": str(work_dir)}) is not None:
-            return True
+    while True:
+        pid = _redis_running_pid({"data_dir": str(work_dir)})
+        if pid is not None:
+            return pid, log_offset
         # Before the pid file exists, the daemon's pid is the one its log lines carry.
         logged = re.findall(r"^(\d+):[A-Z] ", _read_text(log_file)[log_offset:], re.MULTILINE)
-        if any(_process_alive(int(pid), "redis") for pid in set(logged)):
-            return True
-        return time.monotonic() - started < 3  # give the daemon time to say something
-
-    problem = _wait_until_reachable(endpoint, alive)
-    pid = _redis_running_pid({"data_dir": str(work_dir)})
-    if problem is not None or pid is None:
-        raise ServiceError(
-            f"Redis did not start on {endpoint.bind_address}:{endpoint.port}: "
-            f"{problem or 'no pid file'}. Log {log_file}, last lines:\n"
-            f"{_tail(log_file, log_offset)}"
-        )
-    return pid
+        waited = time.monotonic() - started
+        starting = any(_process_alive(int(pid), "redis") for pid in set(logged))
+        if waited > START_TIMEOUT_SECONDS or (not starting and waited > 3):
+            raise ServiceError(
+                f"Redis did not start on {endpoint.bind_address}:{endpoint.port}: "
+                f"{'no pid file' if starting else 'the server exited'}. Log {log_file}, "
+                f"last lines:\n{_tail(log_file, log_offset)}"
+            )
+        time.sleep(0.1)
 
 
 def _stop_redis(entry: dict[str, Any], log: Log) -> None:

@@ -565,3 +565,50 @@ def test_the_ui_and_the_docs_server_default_to_localhost() -> None:
     parser = build_parser()
     assert parser.parse_args(["dev"]).host == "127.0.0.1"
     assert parser.parse_args(["docs"]).host == "127.0.0.1"
+
+
+def test_a_redis_still_loading_a_large_file_is_waited_for_and_kept_managed(
+    scratch_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a crash, the project's Redis reads its append-only file before it answers
+    ("Redis is loading the dataset in memory"): minutes for a large stream. `up` waits for
+    it, saying so, and records it as started by the project, however long that takes
+    beyond the start timeout (made tiny here)."""
+    (port,) = free_ports(1)
+    work_dir = scratch_root / "redis"
+    work_dir.mkdir()
+    # the files a crashed project Redis leaves: an append-only file of 3 M keys
+    writer = subprocess.Popen(
+        [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port),
+         "--bind", "127.0.0.1", "--dir", str(work_dir), "--appendonly", "yes", "--save", "",
+         "--enable-debug-command", "local"],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    client = redis.Redis(host="127.0.0.1", port=port)
+    try:
+        for _ in range(100):
+            with contextlib.suppress(redis.ConnectionError):
+                client.ping()
+                break
+            time.sleep(0.1)
+        client.execute_command("DEBUG", "POPULATE", 3_000_000)
+        client.bgrewriteaof()
+        while client.info("persistence")["aof_rewrite_in_progress"]:
+            time.sleep(0.1)
+        client.shutdown(nosave=True)
+    except BaseException:
+        writer.kill()
+        raise
+    writer.wait(timeout=30)
+
+    monkeypatch.setattr(services, "START_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(services, "RECOVERY_NOTE_SECONDS", 0.2)
+    lines: list[str] = []
+    settings = make_settings(free_ports(1)[0], port)
+    state: dict = {}
+    services._up_redis(services._endpoints(settings)[1], scratch_root, state, lines.append)
+
+    assert any("still recovering" in line and "loading" in line for line in lines), lines
+    assert client.dbsize() == 3_000_000
+    recorded = json.loads((scratch_root / "services.json").read_text())
+    assert recorded["redis"]["pid"] == client.info("server")["process_id"]
