@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -88,6 +89,20 @@ def fresh_warehouse(base_settings: Settings) -> Iterator[Settings]:
         redis.Redis.from_url(base_settings.redis_url).delete(test_settings.stream)
         with psycopg.connect(_admin_url(base_settings), autocommit=True) as admin:
             admin.execute(f'drop database if exists "{dbname}" with (force)')
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports nobody listens on right now (held open together so they differ)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 @pytest.fixture()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
+
 import dagster as dg
 
 from orchestration.definitions import defs
@@ -91,3 +94,25 @@ def test_refresh_job_covers_every_asset_and_runs_hourly() -> None:
 def test_dbt_tests_become_asset_checks() -> None:
     checks = {key.name for key in defs().resolve_asset_graph().asset_check_keys}
     assert "unique_stg_raw__events_event_id" in checks
+
+
+def test_a_run_removes_the_dbt_folders_of_dead_runs_only() -> None:
+    """Each refresh's dbt target folder is locked while the run lives: a refresh of another
+    warehouse from the same checkout (another test worker, another Dagster instance) leaves
+    it alone, and removes it once its run is gone."""
+    from orchestration.defs.transform.assets import _run_target_path
+
+    run = uuid.uuid4().hex[:8]
+    first, first_in_use = _run_target_path(f"test-{run}-a")
+    second, second_in_use = _run_target_path(f"test-{run}-b")
+    try:
+        assert first.is_dir() and second.is_dir()  # a live run's folder is kept
+        first_in_use.close()  # the first run ended without removing its folder (killed)
+        third, third_in_use = _run_target_path(f"test-{run}-c")
+        third_in_use.close()
+        shutil.rmtree(third)
+        assert not first.exists()
+        assert second.is_dir()
+    finally:
+        second_in_use.close()
+        shutil.rmtree(second, ignore_errors=True)

@@ -39,22 +39,9 @@ from orchestration.lib.services import (
     services_status,
     services_up,
 )
+from tests.conftest import free_ports
 
 # --------------------------------------------------------------------------- helpers
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports nobody listens on right now (held open together so they differ)."""
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def make_settings(pg_port: int, redis_port: int, dbname: str = "analytics") -> Settings:

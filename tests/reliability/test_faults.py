@@ -1,4 +1,4 @@
-"""Servers that go away (issue: faults), with the real services the project started.
+"""Servers that go away (issue: faults), with the real services the project starts.
 
 - Redis unreachable when a refresh starts: a clear error naming the URL, a non-zero exit,
   nothing written to the warehouse.
@@ -8,7 +8,9 @@
   same events without interruption.
 
 A failpoint pauses the process at a chosen moment (``name=N/sleep=S``,
-``extract/failpoints.py``) while the test restarts the server under it.
+``extract/failpoints.py``) while the test restarts the server under it. The servers it
+restarts are its own, started by `services_up` under a temporary folder: the tests other
+workers run meanwhile keep theirs.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ import datetime
 import os
 import subprocess
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
 
 import psycopg
 import pytest
@@ -24,7 +29,7 @@ import pytest
 from extract.config import REPO_ROOT, Settings
 from generator import GeneratorConfig, generate
 from orchestration.lib.services import POSTGRES, REDIS, services_down, services_up
-from tests.conftest import ANALYTICS_BIN, fresh_warehouse, run_cli
+from tests.conftest import ANALYTICS_BIN, free_ports, fresh_warehouse, run_cli
 from tests.warehouse import deliver, differing, fingerprints
 
 WAREHOUSE_SCHEMAS = ("raw", "staging", "intermediate", "marts", "marts_pii")
@@ -73,9 +78,31 @@ def audited_batches(settings: Settings) -> int:
         return 0
 
 
-def restart(base_settings: Settings, service: str) -> None:
-    services_down(base_settings, log=lambda line: None, only=(service,))
-    services_up(base_settings, log=lambda line: None)
+class OwnServers(NamedTuple):
+    settings: Settings  # the warehouse and stream on them
+    root: Path  # where services_up started them
+
+
+@pytest.fixture()
+def own_servers(base_settings: Settings, tmp_path: Path) -> Iterator[OwnServers]:
+    pg_port, redis_port = free_ports(2)
+    servers = OwnServers(
+        base_settings.with_overrides(
+            database_url=f"postgresql://postgres@127.0.0.1:{pg_port}/analytics",
+            redis_url=f"redis://127.0.0.1:{redis_port}/0",
+        ),
+        tmp_path / "services",
+    )
+    services_up(servers.settings, root=servers.root, log=lambda line: None)
+    try:
+        yield servers
+    finally:
+        services_down(servers.settings, root=servers.root, log=lambda line: None)
+
+
+def restart(servers: OwnServers, service: str) -> None:
+    services_down(servers.settings, root=servers.root, log=lambda line: None, only=(service,))
+    services_up(servers.settings, root=servers.root, log=lambda line: None)
 
 
 def finished_clearly(process: subprocess.Popen[str], server: str) -> None:
@@ -94,8 +121,9 @@ def reference(base_settings: Settings):
 
 
 def test_servers_restarted_mid_run_then_rerun_gives_the_same_marts(
-    base_settings: Settings, settings: Settings, reference: Settings
+    own_servers: OwnServers, reference: Settings
 ) -> None:
+    settings = own_servers.settings
     start_day = datetime.date.today() - datetime.timedelta(days=2)
     entries = [
         entry.payload
@@ -111,7 +139,7 @@ def test_servers_restarted_mid_run_then_rerun_gives_the_same_marts(
     deliver(settings, parts[0])
     extract = start(settings, "extract", *batch, failpoints="after_commit=3/sleep=4")
     wait_for(lambda: audited_batches(settings) >= 3)
-    restart(base_settings, REDIS)
+    restart(own_servers, REDIS)
     finished_clearly(extract, "Redis")
 
     # PostgreSQL restarted the same way.
@@ -119,7 +147,7 @@ def test_servers_restarted_mid_run_then_rerun_gives_the_same_marts(
     before = audited_batches(settings)
     extract = start(settings, "extract", *batch, failpoints="after_commit=3/sleep=4")
     wait_for(lambda: audited_batches(settings) >= before + 3)
-    restart(base_settings, POSTGRES)
+    restart(own_servers, POSTGRES)
     finished_clearly(extract, "PostgreSQL")
 
     # PostgreSQL restarted while dbt builds (the refresh pauses after the first model; dbt
@@ -129,7 +157,7 @@ def test_servers_restarted_mid_run_then_rerun_gives_the_same_marts(
         settings, "refresh", failpoints="dbt.after.intermediate__int_events__identified/sleep=3"
     )
     wait_for(lambda: refresh.poll() is not None or _building(settings), timeout=120)
-    restart(base_settings, POSTGRES)
+    restart(own_servers, POSTGRES)
     out, err = refresh.communicate(timeout=300)
     assert refresh.returncode == 1, out[-3000:]
     assert err.strip().splitlines()[-1].startswith("refresh FAILED at step"), err[-2000:]

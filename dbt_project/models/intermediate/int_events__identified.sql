@@ -29,8 +29,10 @@
     )
 }}
 
-{%- set in_scope = "and events.event_id = any(array(select scope.event_id from scope))"
-    if is_incremental() else "" %}
+{#- An incremental run reads the events in scope and their enrichment from two small CTEs
+    (below); a full build reads them all. #}
+{%- set scoped_events = "events_in_scope" if is_incremental() else "events" %}
+{%- set scoped_enrichment = "enrichment_in_scope" if is_incremental() else "enrichment" %}
 
 with
 
@@ -66,44 +68,71 @@ enriched_through as materialized (
         from (values ('web'), ('whatsapp'), ('ai')) as channels (channel)
     ),
 
-    new_events as (
-        select events.event_id
+    -- The newly loaded events, and their enrichment (same load_id), read as load_id ranges:
+    -- consecutive pages of both tables. Looking each one up by event_id instead (random
+    -- pages of two 10 M-row primary keys) took 15 of this model's 21 s for one busy hour
+    -- at 10 M events (docs/benchmarks.md).
+    new_events as materialized (
+        select events.*
         from events
         where
             events.load_id > {{ last_run_stamp('load_id') }}
             and events.load_id <= (select enriched_through.load_id from enriched_through)
     ),
 
-    new_identify_calls as (
-        select
-            events.anonymous_id,
-            enrichment.phone_key
-        from events
-        left join enrichment on events.event_id = enrichment.event_id
+    new_enrichment as materialized (
+        select enrichment.*
+        from enrichment
         where
-            events.event_id = any(array(select new_events.event_id from new_events))
-            and events.event_name = 'identify'
-            and events.user_id is not null
+            enrichment.load_id > {{ last_run_stamp('load_id') }}
+            and enrichment.load_id <= (select enriched_through.load_id from enriched_through)
     ),
 
-    scope as (
-        select event_id from new_events
-        union
+    new_identify_calls as (
+        select
+            new_events.anonymous_id,
+            new_enrichment.phone_key
+        from new_events
+        left join new_enrichment on new_events.event_id = new_enrichment.event_id
+        where new_events.event_name = 'identify' and new_events.user_id is not null
+    ),
+
+    -- Events loaded before whose person a new identify can change: index look-ups
+    -- (= any(array(...))) of its anonymousId and of the contact with its traits.phone.
+    reattributed as (
         select events.event_id
         from events
         where
-            -- = any(array(...)): index look-ups (macro in_scope)
             events.anonymous_id = any(array(
                 select new_identify_calls.anonymous_id from new_identify_calls
                 where new_identify_calls.anonymous_id is not null
             ))
+            and events.load_id <= {{ last_run_stamp('load_id') }}
         union
         select enrichment.event_id
         from enrichment
-        where enrichment.contact_key = any(array(
-            select new_identify_calls.phone_key from new_identify_calls
-            where new_identify_calls.phone_key is not null
-        ))
+        where
+            enrichment.contact_key = any(array(
+                select new_identify_calls.phone_key from new_identify_calls
+                where new_identify_calls.phone_key is not null
+            ))
+            and enrichment.load_id <= {{ last_run_stamp('load_id') }}
+    ),
+
+    events_in_scope as (
+        select * from new_events
+        union all
+        select events.*
+        from events
+        where events.event_id = any(array(select reattributed.event_id from reattributed))
+    ),
+
+    enrichment_in_scope as (
+        select * from new_enrichment
+        union all
+        select enrichment.*
+        from enrichment
+        where enrichment.event_id = any(array(select reattributed.event_id from reattributed))
     ),
 
 {% else %}
@@ -181,8 +210,8 @@ resolved as (
             null::text as earlier_user_key,
             '[]'::jsonb as earlier_user_keys
         {%- endif %}
-    from events
-    left join enrichment on events.event_id = enrichment.event_id
+    from {{ scoped_events }} as events
+    left join {{ scoped_enrichment }} as enrichment on events.event_id = enrichment.event_id
     {% if is_incremental() -%}
         -- The scope is a few thousand events: each looks its person up in the indexes of
         -- raw (first identify of its anonymousId, of its contact's phone) rather than
@@ -213,16 +242,23 @@ resolved as (
             limit 1
         ) as users_by_phone on true
         left join watermarks on events.channel = watermarks.channel
-        left join {{ this }} as previous_rows on events.event_id = previous_rows.event_id
+        -- each event's row as the previous run left it, looked up by its key: as a plain
+        -- join the planner, misjudging the scope's size, merged it with the whole table
+        left join lateral (  -- noqa: ST05
+            select
+                earlier.is_too_late,
+                earlier.user_key,
+                earlier.previous_user_keys
+            from {{ this }} as earlier
+            where earlier.event_id = events.event_id
+            limit 1
+        ) as previous_rows on true
     {%- else -%}
         left join stitched_anonymous_ids
             on events.anonymous_id = stitched_anonymous_ids.anonymous_id
         left join users_by_phone on enrichment.contact_key = users_by_phone.phone_key
     {%- endif %}
-    where
-        events.load_id <= (select enriched_through.load_id from enriched_through)
-        -- the incremental scope; empty in a full build (hence the layout exemption)
-        {{ in_scope }}  -- noqa: LT02
+    where events.load_id <= (select enriched_through.load_id from enriched_through)
 ),
 
 final as (

@@ -1,9 +1,12 @@
 """The dbt project as Dagster assets: ``dbt build`` runs models and their tests together."""
 
+import fcntl
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
+from typing import IO
 
 import dagster as dg
 import psycopg
@@ -62,9 +65,8 @@ def dbt_models(
         "unit_test",
         *(["--full-refresh"] if plan.full_refresh else []),
     ]
-    invocation = dbt.cli(
-        args, context=context, raise_on_error=False, target_path=_run_target_path(context.run_id)
-    )
+    target_path, in_use = _run_target_path(context.run_id)
+    invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target_path)
     # The suites after this step need Great Expectations (2-3 s to import): loaded while
     # dbt builds and this process mostly waits on it.
     preload_great_expectations()
@@ -84,27 +86,49 @@ def dbt_models(
         # Each run gets its own target folder (a copy of the manifest and every compiled
         # file, ~20 MB); the hourly schedule would otherwise fill the disk with them.
         shutil.rmtree(invocation.target_path, ignore_errors=True)
+        in_use.close()
 
 
 RUN_TARGET_PREFIX = "run-"
+IN_USE_FILE = ".in-use"
 
 
-def _run_target_path(run_id: str) -> Path:
-    """This run's dbt target folder, seeded with dbt's partial-parse state.
+def _run_target_path(run_id: str) -> tuple[Path, IO[bytes]]:
+    """This run's dbt target folder, seeded with dbt's partial-parse state, and the open
+    file whose lock marks it in use until the run closes it.
 
-    Folders of earlier runs that were killed are removed (one refresh runs at a time).
     dbt re-parses the whole project in a folder without ``partial_parse.msgpack`` (2-3 s a
-    refresh); the copy lets it parse only what changed since ``make manifest``.
+    refresh); the copy lets it parse only what changed since ``make manifest``. Folders of
+    runs that were killed are removed; not those of runs still going (refreshes of other
+    warehouses from this checkout, each under its own lock): the kernel drops a dead
+    process's lock.
     """
     target = DBT_PROJECT_DIR / "target"
+    target.mkdir(parents=True, exist_ok=True)
     for stale in target.glob(f"{RUN_TARGET_PREFIX}*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        if not _in_use(stale):
+            shutil.rmtree(stale, ignore_errors=True)
+    # Locked before it gets the name other runs look for.
+    creating = Path(tempfile.mkdtemp(prefix=f".{RUN_TARGET_PREFIX}", dir=target))
+    in_use = (creating / IN_USE_FILE).open("wb")
+    fcntl.flock(in_use, fcntl.LOCK_EX)
     path = target / f"{RUN_TARGET_PREFIX}{run_id}"
-    path.mkdir(parents=True)
+    creating.rename(path)
     state = target / "partial_parse.msgpack"
     if state.exists():
         shutil.copy2(state, path / state.name)
-    return path
+    return path, in_use
+
+
+def _in_use(folder: Path) -> bool:
+    try:
+        with (folder / IN_USE_FILE).open("rb") as marker:
+            fcntl.flock(marker, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False  # no marker: a folder of an earlier version, or half removed
+    return False
 
 
 def _with_row_count(event: dg.Output, conn: psycopg.Connection, manifest: dict) -> dg.Output:
