@@ -66,11 +66,11 @@ def dbt_models(
         *(["--full-refresh"] if plan.full_refresh else []),
     ]
     target_path, in_use = _run_target_path(context.run_id)
-    invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target_path)
-    # The suites after this step need Great Expectations (2-3 s to import): loaded while
-    # dbt builds and this process mostly waits on it.
-    preload_great_expectations()
     try:
+        invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target_path)
+        # The suites after this step need Great Expectations (2-3 s to import): loaded
+        # while dbt builds and this process mostly waits on it.
+        preload_great_expectations()
         with psycopg.connect(settings.database_url, autocommit=True) as conn:
             for event in invocation.stream():
                 if isinstance(event, dg.Output):
@@ -85,7 +85,7 @@ def dbt_models(
     finally:
         # Each run gets its own target folder (a copy of the manifest and every compiled
         # file, ~20 MB); the hourly schedule would otherwise fill the disk with them.
-        shutil.rmtree(invocation.target_path, ignore_errors=True)
+        shutil.rmtree(target_path, ignore_errors=True)
         in_use.close()
 
 
