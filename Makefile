@@ -52,7 +52,7 @@ demo: services manifest
 	$(BIN)/analytics summary
 
 test: services manifest
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations 15 $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations 15 $(PYTEST_ARGS)
 
 lint: services manifest
 	$(BIN)/ruff check .

@@ -33,7 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from psycopg.types.json import set_json_dumps  # noqa: E402
 
-from bench.machine import bench_database, describe, drop_bench_database  # noqa: E402
+from bench.machine import (  # noqa: E402
+    bench_database,
+    describe,
+    drop_bench_database,
+    postgres_settings,
+)
 from extract.config import Settings, load_settings  # noqa: E402
 from extract.load import _COPY_TYPES  # noqa: E402
 from extract.schema import ensure_raw_schema  # noqa: E402
@@ -202,6 +207,7 @@ def main() -> int:
         with psycopg.connect(settings.database_url) as conn:
             loaded = conn.execute("select count(*) from raw.events").fetchone()[0]
             pg_version = conn.execute("show server_version").fetchone()[0]
+            pg_settings = postgres_settings(conn)
         assert loaded == truth["accepted_events"] == len(accepted), (
             loaded,
             truth["accepted_events"],
@@ -210,7 +216,7 @@ def main() -> int:
         parallel = parallel_extract(base, config, args.batch_size, args.consumers, loaded)
         result = {
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": describe(pg_version, client.info("server")["redis_version"]),
+            "machine": describe(pg_version, client.info("server")["redis_version"], pg_settings),
             "entries": entries,
             "accepted_events": loaded,
             "batch_size": args.batch_size,

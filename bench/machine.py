@@ -22,7 +22,27 @@ def _first(path: str, prefix: str) -> str:
     return "unknown"
 
 
-def describe(pg_version: str | None = None, redis_version: str | None = None) -> dict[str, str]:
+# The server settings a refresh's time depends on most (docs/benchmarks.md).
+PG_SETTINGS = (
+    "shared_buffers",
+    "effective_cache_size",
+    "max_wal_size",
+    "checkpoint_timeout",
+    "wal_compression",
+    "work_mem",
+)
+
+
+def postgres_settings(conn: psycopg.Connection) -> str:
+    """The server's ``PG_SETTINGS`` as one line, e.g. ``shared_buffers=3GB, ...``."""
+    return ", ".join(f"{name}={conn.execute(f'show {name}').fetchone()[0]}" for name in PG_SETTINGS)
+
+
+def describe(
+    pg_version: str | None = None,
+    redis_version: str | None = None,
+    pg_settings: str | None = None,
+) -> dict[str, str]:
     mem_kb = _first("/proc/meminfo", "MemTotal").split()[0]
     info = {
         "cpu": _first("/proc/cpuinfo", "model name"),
@@ -33,6 +53,8 @@ def describe(pg_version: str | None = None, redis_version: str | None = None) ->
     }
     if pg_version:
         info["postgresql"] = pg_version
+    if pg_settings:
+        info["postgresql_settings"] = pg_settings
     if redis_version:
         info["redis"] = redis_version
     info["kernel"] = platform.release()

@@ -46,7 +46,12 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.machine import bench_database, describe, drop_bench_database  # noqa: E402
+from bench.machine import (  # noqa: E402
+    bench_database,
+    describe,
+    drop_bench_database,
+    postgres_settings,
+)
 from extract.config import REPO_ROOT, Settings, load_settings  # noqa: E402
 from generator import GeneratorConfig, generate, push_to_stream  # noqa: E402
 
@@ -284,6 +289,7 @@ def main() -> int:
     settings, admin_url = bench_database(load_settings(), "refresh")
     with psycopg.connect(admin_url, autocommit=True) as admin:
         pg_version = admin.execute("show server_version").fetchone()[0]
+        pg_settings = postgres_settings(admin)
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=300)
     today = datetime.date.today()
     start = today - datetime.timedelta(days=args.days + 2)
@@ -356,7 +362,7 @@ def main() -> int:
     slowest = max(queries.items(), key=lambda item: item[1]["p95_ms"])
     results = {
         "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": describe(pg_version, client.info().get("redis_version")),
+        "machine": describe(pg_version, client.info().get("redis_version"), pg_settings),
         "days": args.days,
         "scale": args.scale,
         "stream_entries": entries,

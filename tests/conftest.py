@@ -10,7 +10,7 @@ manifest and the session's demo warehouse, handled here:
 - the manifest is parsed once, by the process that starts the workers;
 - the tests that read the demo warehouse (or refresh it again) run on one worker, which
   builds it once; every other module runs whole on one worker, so module fixtures are
-  built once.
+  built once (``pytest_xdist_make_scheduler``); the longest of these start first.
 """
 
 from __future__ import annotations
@@ -50,12 +50,71 @@ def pytest_configure(config: pytest.Config) -> None:
         prepare_manifest(force=True)
 
 
+# The files whose tests read the session's demo warehouse: one work unit, so that one
+# worker builds it once (checked at collection: a file that uses it must be listed).
+DEMO_FILES = frozenset(
+    {
+        "tests/test_demo_path.py",
+        "tests/marts/test_ai_marts.py",
+        "tests/marts/test_documented_queries.py",
+        "tests/marts/test_user_activity.py",
+        "tests/marts/test_web_marts.py",
+        "tests/marts/test_whatsapp_marts.py",
+        "tests/security/test_personal_data.py",
+        "tests/security/test_roles.py",
+    }
+)
+# Work units started first, longest first (each several minutes: refreshes of warehouses
+# of their own), so that the short ones fill the gaps at the end. Measured on two workers.
+LONGEST_FIRST = (
+    DEMO_GROUP,
+    "tests/reliability/test_kill_refresh.py",
+    "tests/orchestration/test_refresh_equals_full_rebuild.py",
+    "tests/orchestration/test_write_audit_publish.py",
+    "tests/orchestration/test_late_data.py",
+    "tests/reliability/test_faults.py",
+    "tests/reliability/test_load.py",
+)
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit of work a test belongs to: its file, or the demo warehouse's group."""
+    path = nodeid.split("::", 1)[0]
+    return DEMO_GROUP if path in DEMO_FILES else path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Whole work units to one worker each (``work_unit``), in the collection's order.
+
+    pytest-xdist's own ``--dist loadgroup`` marks the group in the test's node id, which
+    pytest 9 no longer lets a plugin change: every test went to whichever worker was free,
+    so the demo warehouse and each module's fixtures were built on both workers."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    config.option.loadscopereorder = False  # keep LONGEST_FIRST's order, not test counts
+    return WorkUnitScheduling(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The work units of ``--dist loadgroup``: the demo warehouse's tests together, every
-    other module whole."""
-    for item in items:
-        group = DEMO_GROUP if DEMO_GROUP in item.fixturenames else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+    """Longest work units first (``LONGEST_FIRST``), each file's tests in their order."""
+    unlisted = sorted(
+        {
+            item.nodeid.split("::", 1)[0]
+            for item in items
+            if DEMO_GROUP in item.fixturenames and work_unit(item.nodeid) != DEMO_GROUP
+        }
+    )
+    if unlisted:
+        raise pytest.UsageError(
+            f"{', '.join(unlisted)} read the demo warehouse: add them to DEMO_FILES in "
+            "tests/conftest.py, so that one worker builds it once"
+        )
+    rank = {unit: n for n, unit in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(work_unit(item.nodeid), len(rank)))
 
 
 @pytest.fixture(scope="session")

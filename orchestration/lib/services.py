@@ -627,6 +627,7 @@ def _start_postgres(endpoint: _Endpoint, data_dir: Path, log: Log) -> tuple[int,
             )
 
     _write_hba(data_dir, user, account)
+    _write_server_settings(data_dir, bindir, account)
     socket_path = run_dir / f".s.PGSQL.{endpoint.port}"
     if len(str(socket_path)) <= UNIX_SOCKET_PATH_MAX:
         socket_option = f"-k {shlex.quote(str(run_dir))}"
@@ -682,6 +683,69 @@ def _write_hba(data_dir: Path, user: str, account: pwd.struct_passwd | None) -> 
     )
     if account is not None:
         os.chown(hba, account.pw_uid, account.pw_gid)
+
+
+SETTINGS_FILE = "analytics.conf"
+_INCLUDE_SETTINGS = f"include_if_exists = '{SETTINGS_FILE}'"
+MIB = 1024 * 1024
+
+
+def server_settings(memory_bytes: int, wal_compression: str) -> dict[str, str]:
+    """The settings of the local server, beyond PostgreSQL's defaults (sized for a 128 MB
+    machine): an analytics warehouse rewrites rows spread over large indexes.
+
+    The profile of an hourly refresh of 10 M events (docs/benchmarks.md) found almost all of
+    its write-ahead log to be full-page images: with the default 1 GB of log between
+    checkpoints, every checkpoint made the next change to each index page log the whole
+    page again, and the log filled up again within minutes. The default 128 MB of shared
+    buffers had the queries writing out dirty pages themselves.
+    """
+    shared_buffers = min(max(memory_bytes // 8, 128 * MIB), 4096 * MIB)
+    return {
+        "shared_buffers": f"{shared_buffers // MIB}MB",
+        "effective_cache_size": f"{max(memory_bytes * 3 // 4, 512 * MIB) // MIB}MB",
+        "max_wal_size": "8GB",
+        "checkpoint_timeout": "15min",
+        "wal_compression": wal_compression,
+    }
+
+
+def _write_server_settings(data_dir: Path, bindir: Path, account: pwd.struct_passwd | None) -> None:
+    """Write ``server_settings`` into the cluster's ``analytics.conf``, which its
+    ``postgresql.conf`` includes; ``ALTER SYSTEM`` (postgresql.auto.conf, read after it)
+    overrides any of them."""
+    settings = server_settings(_memory_bytes(), _wal_compression(bindir))
+    path = data_dir / SETTINGS_FILE
+    path.write_text(
+        "# Written by `analytics services up` at every start (orchestration/lib/services.py,\n"
+        "# server_settings). To change one, use ALTER SYSTEM: it overrides this file.\n"
+        + "".join(f"{name} = '{value}'\n" for name, value in settings.items())
+    )
+    conf = data_dir / "postgresql.conf"
+    if _INCLUDE_SETTINGS not in _read_text(conf):
+        with conf.open("a") as out:
+            out.write(f"\n# settings of `analytics services up`\n{_INCLUDE_SETTINGS}\n")
+    if account is not None:
+        os.chown(path, account.pw_uid, account.pw_gid)
+
+
+def _memory_bytes() -> int:
+    """This machine's memory (0 when unknown: the settings' lower bounds apply)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 0
+
+
+def _wal_compression(bindir: Path) -> str:
+    """lz4 when the server was built with it (cheap on CPU), else PostgreSQL's own pglz."""
+    try:
+        configure = subprocess.run(
+            [bindir / "pg_config", "--configure"], capture_output=True, text=True, timeout=10
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "pglz"
+    return "lz4" if "--with-lz4" in configure else "pglz"
 
 
 def _stop_postgres(entry: dict[str, Any], log: Log) -> None:

@@ -353,6 +353,9 @@ def test_down_stops_both_and_up_brings_back_the_same_data(scratch_root: Path) ->
         client = redis.Redis(host="127.0.0.1", port=redis_port)
         client.xadd("analytics:events", {"event": "{}"})
         client.close()
+        # an operator's ALTER SYSTEM outlives the settings file rewritten at every start
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            conn.execute("alter system set max_wal_size = '2GB'")
 
         lines: list[str] = []
         after = by_name(services_down(settings, root=scratch_root, log=lines.append))
@@ -382,6 +385,8 @@ def test_down_stops_both_and_up_brings_back_the_same_data(scratch_root: Path) ->
         client = redis.Redis(host="127.0.0.1", port=redis_port)
         assert client.xlen("analytics:events") == 1
         client.close()
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            assert conn.execute("show max_wal_size").fetchone()[0] == "2GB"
     finally:
         cleanup(settings, scratch_root)
 
@@ -546,6 +551,37 @@ def test_servers_listen_on_localhost_only_and_ask_roles_for_passwords(started: S
         psycopg.connect(bi.replace(DEVELOPMENT_ROLE_PASSWORD, "wrong")).close()
     client = redis.Redis(host="127.0.0.1", port=started.redis_port)
     assert client.config_get("bind")["bind"] == "127.0.0.1"
+
+
+def test_the_server_runs_with_the_warehouse_settings(started: Started) -> None:
+    data_dir = started.root / "postgres" / "data"
+    expected = services.server_settings(
+        services._memory_bytes(), services._wal_compression(services._postgres_bindir(data_dir))
+    )
+    assert expected["wal_compression"] in {"lz4", "pglz"}
+    with psycopg.connect(started.settings.database_url, autocommit=True) as conn:
+        for name, value in expected.items():
+            if name in {"shared_buffers", "effective_cache_size", "max_wal_size"}:
+                same = conn.execute(
+                    "select pg_size_bytes(current_setting(%s)) = pg_size_bytes(%s)", (name, value)
+                ).fetchone()[0]
+                assert same, (name, value, conn.execute(f"show {name}").fetchone()[0])
+            else:
+                assert conn.execute(f"show {name}").fetchone()[0] == value, name
+        # above PostgreSQL's defaults (128MB, 1GB) on any machine
+        assert (
+            conn.execute("select pg_size_bytes(current_setting('max_wal_size'))").fetchone()[0]
+            > 1024**3
+        )
+
+
+def test_server_settings_scale_with_memory_within_bounds() -> None:
+    gib = 1024**3
+    assert services.server_settings(24 * gib, "lz4")["shared_buffers"] == "3072MB"
+    assert services.server_settings(64 * gib, "lz4")["shared_buffers"] == "4096MB"
+    assert services.server_settings(0, "pglz")["shared_buffers"] == "128MB"
+    assert services.server_settings(0, "pglz")["effective_cache_size"] == "512MB"
+    assert services.server_settings(8 * gib, "pglz")["effective_cache_size"] == "6144MB"
 
 
 def test_the_ui_and_the_docs_server_default_to_localhost() -> None:
