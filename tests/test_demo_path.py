@@ -6,6 +6,7 @@ import psycopg
 
 from extract.config import Settings
 from tests.conftest import DemoWarehouse, run_cli
+from tests.warehouse import differing, fingerprints
 
 
 def test_demo_week_lands_exactly_what_the_generator_produced(
@@ -38,18 +39,21 @@ def test_demo_week_lands_exactly_what_the_generator_produced(
 
 
 def test_a_second_refresh_with_nothing_new_changes_nothing(
-    settings: Settings, db: psycopg.Connection
+    demo_warehouse: DemoWarehouse,
 ) -> None:
-    generated = run_cli(settings, "generate", "--days", "1", "--seed", "7", "--scale", "0.2")
-    assert generated.returncode == 0, generated.stderr
-    first = run_cli(settings, "refresh")
-    assert first.returncode == 0, first.stderr[-2000:]
-    counts = db.execute("select count(*) from raw.events").fetchone()[0]
+    settings = demo_warehouse.settings
+    with psycopg.connect(settings.database_url, autocommit=True) as db:
+        counts = db.execute("select count(*) from raw.events").fetchone()[0]
+    before = fingerprints(settings.database_url)
 
     again = run_cli(settings, "refresh")
 
     assert again.returncode == 0, again.stderr[-2000:]
-    assert db.execute("select count(*) from raw.events").fetchone()[0] == counts
+    with psycopg.connect(settings.database_url, autocommit=True) as db:
+        assert db.execute("select count(*) from raw.events").fetchone()[0] == counts
+    after = fingerprints(settings.database_url)
+    assert before["marts.fct_events"][0] > 0
+    assert not differing(before, after)
 
 
 def test_refresh_with_redis_unreachable_fails_in_one_clear_line(
