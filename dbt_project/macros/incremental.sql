@@ -270,7 +270,10 @@
 {#- A model recomputed entity by entity: before an incremental run, the rows whose
     `scope_column` is in the set the macro `touched` returns are deleted (pre-hook), and
     the model's SQL rebuilds them from all their upstream rows; an entity that no longer
-    exists stays deleted. `key` is the row's key (unique_key). -#}
+    exists stays deleted. `key` is the row's key (unique_key). The set is an array, as in
+    in_scope: with `in (...)` the planner guessed millions of people (a hundred keys per
+    `previous_user_keys` element) and read all of dim_users in key order, 7.3 s at 10 M
+    events for 9 k people. -#}
 {% macro entity_mart(key, scope_column, touched, indexes) -%}
     {{ config(
         materialized='incremental',
@@ -279,7 +282,7 @@
         indexes=indexes + [{'columns': ['refreshed_load_id']}],
         pre_hook=(
             "{% if is_incremental() %}delete from {{ this }} where " ~ scope_column
-            ~ " in ({{ " ~ touched ~ "() }}){% endif %}"
+            ~ " = any(array({{ " ~ touched ~ "() }})){% endif %}"
         ),
     ) }}
 {%- endmacro %}

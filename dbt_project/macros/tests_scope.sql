@@ -5,7 +5,9 @@
     `meta: {stamped_rows: true}`) reads only the rows carrying the
     highest stamp: after a full build that is every row, after an incremental one the rows
     it recomputed. Rows written earlier were tested when they were written; uniqueness
-    across all rows is held by each incremental model's unique index. `--full-refresh`
+    across all rows is held by each incremental model's unique index (for the facts keyed
+    by an event, on the event's day and id: the day is a function of the event, so the
+    index holds the id unique too). `--full-refresh`
     tests everything. A test on a staging view (raw data, with `load_id`) reads the loads
     since the refresh before the last stamp of `int_events__identified` (since that stamp
     when it is the only one: the full build that wrote it tested all); `raw.events`' and

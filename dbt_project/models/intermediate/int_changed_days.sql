@@ -37,7 +37,9 @@ with
         union
         select {{ local_date('events.occurred_at') }} as activity_date
         from {{ ref('int_events__modelled') }} as events
-        where events.contact_key in ({{ touched_contacts() }})
+        -- `= any(array(...))`, as in macro in_scope: the contacts' events by the index
+        -- (with `in`, the planner guessed many contacts and hashed every event)
+        where events.contact_key = any(array({{ touched_contacts() }}))
         union
         -- a feedback changes the accuracy of its classification's day
         select {{ local_date('classifications.occurred_at') }} as activity_date

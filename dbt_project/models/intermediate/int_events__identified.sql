@@ -11,6 +11,9 @@
 -- `int_events__modelled` (what every model downstream reads) leaves it out until the next
 -- full refresh, which models everything. `refreshed_load_id` stamps the rows each run wrote,
 -- so the incremental models downstream find what changed (new rows and re-attributed ones).
+-- The index on `classificationId` finds the feedback naming a classification
+-- (fct_ai_classifications, int_changed_days): without it, each refresh read every event to
+-- find a few (19.5 s at 10 M events).
 {{
     config(
         materialized='incremental',
@@ -25,6 +28,7 @@
             {'columns': ['user_key']},
             {'columns': ['channel', 'occurred_at']},
             {'columns': ['occurred_at']},
+            {'columns': ["(properties ->> 'classificationId')"]},
         ],
     )
 }}

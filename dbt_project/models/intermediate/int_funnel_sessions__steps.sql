@@ -14,13 +14,19 @@ funnel_steps as (
     select * from {{ ref('funnel_steps') }}
 ),
 
+{% if is_incremental() -%}
+    -- the sessions to recompute, looked up in the session_id index (macro in_scope):
+    -- joined by `in (...)`, a guess of millions of them read the whole table
+    touched_sessions as materialized (
+        {{ touched_web_sessions() }}
+    ),
+{%- endif %}
+
 first_steps as (
     select step_matches.* from {{ ref('int_funnel_step_matches') }} as step_matches
     where
         step_matches.step_number = 1
-        and {{ when_incremental(
-            'step_matches.session_id in (' ~ touched_web_sessions() ~ ')'
-        ) }}
+        and {{ in_scope('step_matches.session_id', 'touched_sessions', 'session_id') }}
 ),
 
 reached (session_id, journey, step_number, reached_at) as (

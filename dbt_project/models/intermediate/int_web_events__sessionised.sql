@@ -63,24 +63,36 @@ all_partitioned as not materialized (
             and (events.client_session_id is not null or events.user_key is not null)
     ),
 
-    touched_partitions as (
-        -- where the changed events are now: from the session they can join onwards
+    -- each touched partition and its earliest changed event
+    changed_partitions as (
         select
             changed.partition_key,
-            case
-                when changed.partition_key like 'sid:%' then '-infinity'::timestamptz
-                else least(min(changed.occurred_at), min(earlier.session_started_at))
-            end as recompute_from
+            min(changed.occurred_at) as changed_from
         from changed
+        group by changed.partition_key
+    ),
+
+    touched_partitions as (
+        -- where the changed events are now: from the session they can join onwards. One
+        -- look-up per person, from the earliest changed event (its window holds every later
+        -- event's), and none for a client session (recomputed whole): a look-up per changed
+        -- event cost 21 k index scans an hour.
+        select
+            changed_partitions.partition_key,
+            case
+                when changed_partitions.partition_key like 'sid:%' then '-infinity'::timestamptz
+                else least(changed_partitions.changed_from, earlier.session_started_at)
+            end as recompute_from
+        from changed_partitions
         left join lateral (
             select min(previous.session_started_at) as session_started_at
             from {{ this }} as previous
             where
-                previous.partition_key = changed.partition_key
-                and previous.occurred_at >= changed.occurred_at
+                changed_partitions.partition_key not like 'sid:%'
+                and previous.partition_key = changed_partitions.partition_key
+                and previous.occurred_at >= changed_partitions.changed_from
                 - interval '{{ var("session_timeout_minutes") }} minutes'
         ) as earlier on true
-        group by changed.partition_key
         union all
         -- where they were before, when that differs: recomputed whole
         select

@@ -10,11 +10,17 @@
 
 with
 
+{% if is_incremental() -%}
+    -- the sessions to recompute, looked up in the session_id index (macro in_scope):
+    -- joined by `in (...)`, a guess of millions of them read the whole table
+    touched_sessions as materialized (
+        {{ touched_web_sessions() }}
+    ),
+{%- endif %}
+
 session_events as (
     select * from {{ ref('int_web_events__sessionised') }}
-    {% if is_incremental() -%}
-        where session_id in ({{ touched_web_sessions() }})
-    {%- endif %}
+    where {{ in_scope('session_id', 'touched_sessions', 'session_id') }}
 ),
 
 sessions as (

@@ -21,7 +21,9 @@
 
 with
 
-all_events as (
+-- not materialized: read three times in an incremental run, it would be by default, and
+-- the whole channel with it, where each reader's condition finds its few rows in an index
+all_events as not materialized (
     select * from {{ ref('int_events__modelled') }}
     where channel = 'whatsapp'
 ),
@@ -45,15 +47,16 @@ run_stamp as materialized (
         union
         select previous.contact_key
         from {{ this }} as previous
-        where previous.message_id in (select changed.message_id from changed)
+        where previous.message_id = any(array(select changed.message_id from changed))
     ),
 
     events as (
         select all_events.*
         from all_events
+        -- `= any(array(...))`, as in macro in_scope: the contacts' events by the index
         where
-            all_events.contact_key in (
-                select touched_contacts.contact_key from touched_contacts
+            all_events.contact_key = any(
+                array(select touched_contacts.contact_key from touched_contacts)
             )
         union all
         select all_events.*

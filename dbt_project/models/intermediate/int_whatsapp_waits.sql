@@ -55,7 +55,14 @@ run_stamp as materialized (
 ordered as (
     select
         *,
-        lag(direction) over by_contact as previous_direction
+        lag(direction) over by_contact as previous_direction,
+        -- the response: the group's only outbound message (none in the group of the last
+        -- unanswered messages), taken over the group rather than by joining the outbound
+        -- rows back, which the planner, guessing a few rows a side, looped over all pairs
+        max(message_id) filter (where direction = 'outbound') over by_group
+            as response_message_id,
+        max(sender_type) filter (where direction = 'outbound') over by_group as responder,
+        max(sent_at) filter (where direction = 'outbound') over by_group as responded_at
     from (
         select
             *,
@@ -68,18 +75,9 @@ ordered as (
             ) as outbound_group
         from messages
     ) as grouped
-    window by_contact as (partition by contact_key order by sent_at, direction, message_id)
-),
-
-responses as (
-    select
-        contact_key,
-        outbound_group,
-        message_id as response_message_id,
-        sender_type as responder,
-        sent_at as responded_at
-    from ordered
-    where direction = 'outbound'
+    window
+        by_contact as (partition by contact_key order by sent_at, direction, message_id),
+        by_group as (partition by contact_key, outbound_group)
 ),
 
 wait_starts as (
@@ -87,7 +85,9 @@ wait_starts as (
         ordered.message_id,
         ordered.event_id,
         ordered.contact_key,
-        ordered.outbound_group,
+        ordered.response_message_id,
+        ordered.responder,
+        ordered.responded_at,
         ordered.sent_at as waited_from,
         conversations.conversation_id,
         conversations.ended_at as conversation_ended_at
@@ -112,24 +112,19 @@ final as (
         wait_starts.message_id as first_message_id,
         wait_starts.contact_key,
         wait_starts.conversation_id,
-        responses.response_message_id,
-        responses.responder,
+        wait_starts.response_message_id,
+        wait_starts.responder,
         wait_starts.waited_from,
-        responses.responded_at,
-        {{ seconds_between('responses.responded_at', 'wait_starts.waited_from') }}
+        wait_starts.responded_at,
+        {{ seconds_between('wait_starts.responded_at', 'wait_starts.waited_from') }}
             as response_seconds,
-        responses.responded_at is not null
+        wait_starts.responded_at is not null
         and (
             wait_starts.conversation_ended_at is null
-            or responses.responded_at <= wait_starts.conversation_ended_at
+            or wait_starts.responded_at <= wait_starts.conversation_ended_at
         ) as is_answered_in_conversation,
         (select run_stamp.refreshed_load_id from run_stamp) as refreshed_load_id
     from wait_starts
-    -- the group is shared with the first outbound message at or after the wait's start
-    left join responses
-        on
-            wait_starts.contact_key = responses.contact_key
-            and wait_starts.outbound_group = responses.outbound_group
 )
 
 select * from final

@@ -3,16 +3,15 @@
 --
 -- Incremental: the classifications rewritten since this mart's last run, those a rewritten
 -- feedback names, and those of a contact whose conversations may have changed, replace
--- their rows.
+-- their rows. The key leads with the classification's day, as fct_events' does.
 {{
     config(
         materialized='incremental',
-        unique_key='event_id',
+        unique_key=['classified_date', 'event_id'],
         incremental_strategy='delete+insert',
         indexes=[
-            {'columns': ['event_id'], 'unique': true},
+            {'columns': ['classified_date', 'event_id'], 'unique': true},
             {'columns': ['refreshed_load_id']},
-            {'columns': ['classified_date']},
             {'columns': ['conversation_id']},
         ],
     )

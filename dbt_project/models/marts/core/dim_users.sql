@@ -1,22 +1,9 @@
 -- Incremental: the people with an event rewritten since this mart's last run, under their
 -- key now and every key those events had before, are deleted (pre-hook) and recomputed
 -- from all their events; a key no event has any more stays deleted.
-{{
-    config(
-        materialized='incremental',
-        unique_key='user_key',
-        incremental_strategy='delete+insert',
-        indexes=[
-            {'columns': ['user_key'], 'unique': true},
-            {'columns': ['refreshed_load_id']},
-        ],
-        pre_hook=(
-            "{% if is_incremental() %}"
-            "delete from {{ this }} where user_key in ({{ touched_people() }})"
-            "{% endif %}"
-        ),
-    )
-}}
+{{ entity_mart('user_key', 'user_key', 'touched_people', [
+    {'columns': ['user_key'], 'unique': true},
+]) }}
 {{ depends_on_changes() }}
 
 with

@@ -1,13 +1,18 @@
 -- Incremental: the events whose row or session the intermediate layer rewrote since this
 -- mart's last run replace their rows (macros/incremental.sql). Indexed for the Sessions
 -- timeline (session_id) and the Journey page (one person's events over a range).
+--
+-- The key leads with the event's day (a function of the event: raw.events' primary key
+-- fixes its occurred_at), so an hour's new events touch the index's newest pages; keyed
+-- by the random event_id alone, each refresh read most of a 564 MB index at 10 M events
+-- (docs/benchmarks.md, "Keys that lead with the day").
 {{
     config(
         materialized='incremental',
-        unique_key='event_id',
+        unique_key=['occurred_date', 'event_id'],
         incremental_strategy='delete+insert',
         indexes=[
-            {'columns': ['event_id'], 'unique': true},
+            {'columns': ['occurred_date', 'event_id'], 'unique': true},
             {'columns': ['refreshed_load_id']},
             {'columns': ['session_id']},
             {'columns': ['user_key', 'occurred_date']},

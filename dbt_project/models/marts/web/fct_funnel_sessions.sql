@@ -11,15 +11,24 @@
 
 with
 
+{% if is_incremental() -%}
+    -- the sessions to recompute, looked up in the session_id index (macro in_scope):
+    -- joined by `in (...)`, a guess of millions of them read the whole table
+    touched_sessions as materialized (
+        {{ touched_web_sessions() }}
+    ),
+{%- endif %}
+
 steps_reached as (
     select steps_reached.* from {{ ref('int_funnel_sessions__steps') }} as steps_reached
-    {% if is_incremental() -%}
-        where steps_reached.session_id in ({{ touched_web_sessions() }})
-    {%- endif %}
+    where {{ in_scope('steps_reached.session_id', 'touched_sessions', 'session_id') }}
 ),
 
+-- only the sessions of steps_reached are joined: the same look-up, so that the join does
+-- not read every session
 sessions as (
-    select * from {{ ref('int_web_sessions') }}
+    select sessions.* from {{ ref('int_web_sessions') }} as sessions
+    where {{ in_scope('sessions.session_id', 'touched_sessions', 'session_id') }}
 ),
 
 journey_lengths as (
