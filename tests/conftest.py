@@ -56,6 +56,7 @@ DEMO_FILES = frozenset(
     {
         "tests/test_demo_path.py",
         "tests/marts/test_ai_marts.py",
+        "tests/marts/test_day_order.py",
         "tests/marts/test_documented_queries.py",
         "tests/marts/test_user_activity.py",
         "tests/marts/test_web_marts.py",

@@ -110,10 +110,22 @@
     the last build wrote, those carrying its highest stamp: every row after a full build,
     the recomputed ones after an incremental one. `--full-refresh` keeps every row. A
     singular test reconciles two models on the keys either one wrote.
+
+    The stamp is read when the test is compiled and written in as a literal, as for the
+    generic tests: the planner then estimates the rows from the column's statistics (a
+    stamp newer than them: a few rows, looked up through the indexes; a full build's
+    stamp: all rows, hashed). With a subquery it guessed hundreds of thousands for an
+    hour's 30 k and hashed all of fct_events to check them (20.8 s at 10 M events).
 #}
 {% macro last_written(relation, alias) -%}
     {%- if flags.FULL_REFRESH -%}
         true
+    {%- elif execute -%}
+        {%- set stamp = run_query(
+            'select max(refreshed_load_id) from ' ~ relation
+        ).columns[0].values()[0] -%}
+        {#- an empty model: no row was written #}
+        {{ alias }}.refreshed_load_id = {{ stamp if stamp is not none else 'null' }}
     {%- else -%}
         {{ alias }}.refreshed_load_id = (
             select max(stamped.refreshed_load_id) from {{ relation }} as stamped

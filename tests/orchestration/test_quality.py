@@ -121,6 +121,54 @@ def test_distributions_wait_for_enough_rows(db: psycopg.Connection, settings: Se
     assert len(result.skipped) == len(SUITES["fct_ai_classifications"])
 
 
+def _stamped_sessions(conn: psycopg.Connection, rows: list[tuple[int, int, int]]) -> None:
+    """stamped.fct_sessions with (refreshed_load_id, duration_seconds, page_view_count)
+    rows, each repeated ROWS times."""
+    conn.execute("create schema if not exists stamped")
+    conn.execute("drop table if exists stamped.fct_sessions")
+    conn.execute(
+        "create table stamped.fct_sessions "
+        "(refreshed_load_id bigint, duration_seconds numeric, page_view_count numeric)"
+    )
+    for row in rows:
+        conn.execute(
+            "insert into stamped.fct_sessions select %s, %s, %s from generate_series(1, %s)",
+            (*row, ROWS),
+        )
+
+
+def test_row_level_expectations_read_the_rows_of_the_last_stamp(
+    db: psycopg.Connection, settings: Settings
+) -> None:
+    """A value range holds row by row: on a stamped mart it reads the rows the last build
+    wrote (rows written earlier were checked then). A distribution reads the whole mart."""
+
+    def validate() -> object:
+        return validate_marts(settings.database_url, "stamped", ["fct_sessions"], {})[
+            "fct_sessions"
+        ]
+
+    # a few of an older refresh's sessions over 24 h (under a tenth of all: the p90 holds),
+    # the last refresh's within it
+    _stamped_sessions(db, [(1, 100_000, 3)] + [(2, 600, 3)] * 10)
+    result = validate()
+    assert result.passed, result.summary()
+    assert result.row_level_stamp == 2 and "rows stamped 2" in result.summary()
+    assert result.evaluated == len(SUITES["fct_sessions"]) + 1  # and the row-count band
+
+    # one session of the last refresh over 24 h fails it
+    db.execute("insert into stamped.fct_sessions values (2, 100000, 3)")
+    result = validate()
+    assert not result.passed
+    assert "expect_column_values_to_be_between on duration_seconds" in result.summary()
+
+    # the mean page views of the whole mart, older rows included, is over 50
+    _stamped_sessions(db, [(1, 600, 500), (1, 600, 500), (2, 600, 3)])
+    result = validate()
+    assert not result.passed
+    assert "expect_column_mean_to_be_between on page_view_count" in result.summary()
+
+
 def test_raw_events_freshness_warns_when_nothing_arrived_lately(
     db: psycopg.Connection, settings: Settings
 ) -> None:

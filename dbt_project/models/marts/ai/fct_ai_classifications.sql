@@ -105,3 +105,4 @@ final as (
 )
 
 select * from final
+{{ in_day_order('classified_date') }}

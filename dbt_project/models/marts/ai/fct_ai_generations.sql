@@ -44,3 +44,4 @@ final as (
 )
 
 select * from final
+{{ in_day_order('generated_date') }}

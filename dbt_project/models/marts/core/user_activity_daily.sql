@@ -103,3 +103,4 @@ final as (
 )
 
 select * from final
+{{ in_day_order('activity_date') }}

@@ -179,3 +179,4 @@ final as (
 )
 
 select * from final
+{{ in_day_order('started_date') }}

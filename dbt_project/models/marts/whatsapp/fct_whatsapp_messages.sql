@@ -72,3 +72,4 @@ final as (
 )
 
 select * from final
+{{ in_day_order('sent_date') }}

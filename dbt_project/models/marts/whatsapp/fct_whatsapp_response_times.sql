@@ -47,3 +47,4 @@ final as (
 )
 
 select * from final
+{{ in_day_order('wait_date') }}
