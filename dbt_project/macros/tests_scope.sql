@@ -120,7 +120,11 @@
 {% macro last_written(relation, alias) -%}
     {%- if flags.FULL_REFRESH -%}
         true
-    {%- elif execute -%}
+    {%- elif execute and adapter.get_relation(
+        database=relation.database, schema=relation.schema, identifier=relation.identifier
+    ) is not none -%}
+        {#- (compiled before the model exists, e.g. `dbt compile` of a new warehouse: the
+            subquery below) #}
         {%- set stamp = run_query(
             'select max(refreshed_load_id) from ' ~ relation
         ).columns[0].values()[0] -%}

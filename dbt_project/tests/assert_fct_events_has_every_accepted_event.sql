@@ -12,7 +12,11 @@
 -- The stamp is read when the test is compiled and written in as a literal: with a
 -- subquery the planner guessed a third of the events and hashed all of fct_events.
 {%- set checked_since = 0 %}
-{%- if execute and not flags.FULL_REFRESH %}
+{%- set modelled = ref('int_events__identified') %}
+{#- (compiled before the model exists, e.g. `dbt compile` of a new warehouse: all loads) #}
+{%- if execute and not flags.FULL_REFRESH and adapter.get_relation(
+    database=modelled.database, schema=modelled.schema, identifier=modelled.identifier
+) is not none %}
     {#- the last stamp before the highest; 0 (all loads) when the highest is the only one #}
     {%- set checked_since = run_query(
         'select coalesce(max(refreshed_load_id), 0) from ' ~ ref('int_events__identified')
@@ -69,8 +73,8 @@ fct_total as (
     from checked_events
     inner join fct_events
         on
-            fct_events.occurred_date = {{ local_date('checked_events.occurred_at') }}
-            and fct_events.event_id = checked_events.event_id
+            {{ local_date('checked_events.occurred_at') }} = fct_events.occurred_date
+            and checked_events.event_id = fct_events.event_id
 ),
 
 final as (
