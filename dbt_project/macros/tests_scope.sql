@@ -26,9 +26,7 @@
             or tested.config.meta.get('stamped_rows', false)
         ) -%}
             {#- a literal, not a subquery: the planner then knows how few rows carry it #}
-            {%- set stamp = run_query(
-                'select max(refreshed_load_id) from ' ~ relation
-            ).columns[0].values()[0] -%}
+            {%- set stamp = last_stamp(relation) -%}
             {%- if stamp is not none -%}
                 {%- do conditions.append('refreshed_load_id = ' ~ stamp) -%}
             {%- endif -%}
@@ -125,9 +123,7 @@
     ) is not none -%}
         {#- (compiled before the model exists, e.g. `dbt compile` of a new warehouse: the
             subquery below) #}
-        {%- set stamp = run_query(
-            'select max(refreshed_load_id) from ' ~ relation
-        ).columns[0].values()[0] -%}
+        {%- set stamp = last_stamp(relation) -%}
         {#- an empty model: no row was written #}
         {{ alias }}.refreshed_load_id = {{ stamp if stamp is not none else 'null' }}
     {%- else -%}
@@ -135,4 +131,11 @@
             select max(stamped.refreshed_load_id) from {{ relation }} as stamped
         )
     {%- endif -%}
+{%- endmacro %}
+
+{#- The highest `refreshed_load_id` of a relation, read now (none when it has no rows). #}
+{% macro last_stamp(relation) -%}
+    {%- do return(run_query(
+        'select max(refreshed_load_id) from ' ~ relation
+    ).columns[0].values()[0]) -%}
 {%- endmacro %}

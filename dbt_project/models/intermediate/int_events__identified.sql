@@ -257,8 +257,9 @@ resolved as (
                 earlier.user_key,
                 earlier.previous_user_keys
             from {{ this }} as earlier
+            -- (event_id is the key: one row or none, in any order)
             where earlier.event_id = events.event_id
-            limit 1
+            limit 1  -- noqa: AM09
         ) as previous_rows on true
     {%- else -%}
         left join stitched_anonymous_ids
