@@ -343,7 +343,11 @@ def validate_marts(
 
 def last_stamps(conn: Any, schema: str, marts: list[str]) -> dict[str, int]:
     """The highest ``refreshed_load_id`` of each of ``marts`` that has the column and rows
-    (through its index: every stamped mart has one)."""
+    the last build did not write (through its index: every stamped mart has one).
+
+    A mart whose rows all carry one stamp (after a full build) has none: its row-level
+    expectations read the table itself. As a query batch, Great Expectations copies the
+    rows out: at 10 M events that took 48 s and 5.4 GB for `fct_events` alone."""
     from psycopg import sql
 
     stamped = {
@@ -358,12 +362,12 @@ def last_stamps(conn: Any, schema: str, marts: list[str]) -> dict[str, int]:
     for mart in marts:
         if mart not in stamped:
             continue
-        (stamp,) = conn.execute(
-            sql.SQL("select max({}) from {}.{}").format(
+        (first, stamp) = conn.execute(
+            sql.SQL("select min({0}), max({0}) from {1}.{2}").format(
                 sql.Identifier(STAMP_COLUMN), sql.Identifier(schema), sql.Identifier(mart)
             )
         ).fetchone()
-        if stamp is not None:
+        if stamp is not None and first != stamp:
             stamps[mart] = stamp
     return stamps
 

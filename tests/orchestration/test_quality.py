@@ -162,6 +162,17 @@ def test_row_level_expectations_read_the_rows_of_the_last_stamp(
     assert not result.passed
     assert "expect_column_values_to_be_between on duration_seconds" in result.summary()
 
+    # after a full build every row carries one stamp: the row-level expectations read the
+    # table itself (as a query batch, Great Expectations would copy every row out)
+    _stamped_sessions(db, [(3, 600, 3)] * 3)
+    result = validate()
+    assert result.passed, result.summary()
+    assert result.row_level_stamp is None and "rows stamped" not in result.summary()
+    db.execute("insert into stamped.fct_sessions values (3, 100000, 3)")
+    result = validate()
+    assert not result.passed
+    assert "expect_column_values_to_be_between on duration_seconds" in result.summary()
+
     # the mean page views of the whole mart, older rows included, is over 50
     _stamped_sessions(db, [(1, 600, 500), (1, 600, 500), (2, 600, 3)])
     result = validate()
