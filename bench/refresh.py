@@ -160,6 +160,13 @@ def documented_queries(first: datetime.date, conn: psycopg.Connection) -> list[t
         """,
         (first, last),
     ).fetchone()
+    moved = {
+        DOC_FIRST_DAY: first.isoformat(),
+        DOC_LAST_DAY: last.isoformat(),
+        DOC_DAY_AFTER: after.isoformat(),
+        "ses_…": session_id,
+        "user-123": user_key,
+    }
     queries = []
     heading = ""
     text = DOC.read_text()
@@ -174,13 +181,8 @@ def documented_queries(first: datetime.date, conn: psycopg.Connection) -> list[t
             ).strip()
             if not code:
                 continue
-            code = (
-                code.replace(DOC_FIRST_DAY, first.isoformat())
-                .replace(DOC_LAST_DAY, last.isoformat())
-                .replace(DOC_DAY_AFTER, after.isoformat())
-                .replace("ses_…", session_id)
-                .replace("user-123", user_key)
-            )
+            # in one pass: a week whose first day is the doc's last one stays right
+            code = re.sub("|".join(moved), lambda found: moved[found.group()], code)
             queries.append((f"{heading} #{len(queries) + 1}", code))
     return queries
 

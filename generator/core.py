@@ -179,6 +179,7 @@ def _sort_keys(truth: Truth) -> None:
     """Dicts keyed by values found in the data (countries, agents, models...) in key order,
     so that ``to_dict()`` does not depend on the order things happened in."""
     for section, names in (
+        (truth.web, ("session_duration_counts",)),
         (
             truth.whatsapp,
             (
@@ -187,6 +188,7 @@ def _sort_keys(truth: Truth) -> None:
                 "kra",
                 "agents",
                 "resolved_by_service",
+                "wait_second_counts",
             ),
         ),
         (
@@ -198,6 +200,7 @@ def _sort_keys(truth: Truth) -> None:
                 "errors_by_type",
                 "latency_buckets",
                 "latency_ms_sum",
+                "latency_counts",
                 "intents",
             ),
         ),

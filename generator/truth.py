@@ -84,6 +84,9 @@ class WebTruth:
     app_errors: int = 0
     # journey -> sessions reaching step 1, 2, ... of generator.journeys.JOURNEYS
     funnel_sessions: dict[str, list[int]] = field(default_factory=dict)
+    # session duration (last event - first event) in whole seconds -> sessions; exact sum
+    session_duration_counts: dict[str, int] = field(default_factory=dict)
+    session_duration_ms_sum: int = 0
 
 
 @dataclass
@@ -112,6 +115,8 @@ class WhatsAppTruth:
     waits_by_responder: dict[str, int] = field(default_factory=lambda: _zeros(RESPONDERS))
     wait_buckets: dict[str, int] = field(default_factory=lambda: _zeros(WAIT_BUCKET_NAMES))
     wait_ms_sum: int = 0  # answered waits only
+    # responder -> answered wait in whole seconds -> waits
+    wait_second_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     # "JOURNEY|support_type" -> KRA_FIELDS (conversations by their start, whole period)
     kra: dict[str, dict[str, int]] = field(default_factory=dict)
     # agentId -> AGENT_FIELDS
@@ -134,6 +139,8 @@ class AiTruth:
     # "classification|<model>" / "generation|<model>" -> LATENCY_BUCKET_NAMES counts; ms sum
     latency_buckets: dict[str, dict[str, int]] = field(default_factory=dict)
     latency_ms_sum: dict[str, int] = field(default_factory=dict)
+    # the same keys -> latency to three significant digits -> requests
+    latency_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     # classified intent -> INTENT_FIELDS
     intents: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -181,3 +188,23 @@ def bucket_name(buckets: tuple[tuple[str, int], ...], value: int) -> str:
             break
         name = candidate
     return name
+
+
+def whole_seconds(ms: int) -> int:
+    """A non-negative duration in ms rounded to the second, halves up."""
+    return (ms + 500) // 1000
+
+
+def three_significant_digits(value: int) -> int:
+    """A non-negative integer rounded to three significant digits, halves up: unchanged
+    below 1,000, to tens below 10,000, and so on."""
+    if value < 1000:
+        return value
+    step = 10 ** (len(str(value)) - 3)
+    return (value + step // 2) // step * step
+
+
+def count_value(counts: dict[str, int], value: int) -> None:
+    """One more at ``value`` in a JSON-ready frequency table (keys are strings)."""
+    key = str(value)
+    counts[key] = counts.get(key, 0) + 1

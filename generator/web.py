@@ -19,6 +19,7 @@ from generator.clock import MINUTE, NAIROBI_OFFSET_MINUTES, TimestampFormatter, 
 from generator.ids import IdFactory
 from generator.journeys import JOURNEY_PAGES, JOURNEYS, steps_reached
 from generator.records import Ev, Recorder
+from generator.truth import count_value, whole_seconds
 
 if TYPE_CHECKING:
     from generator.whatsapp import Contact
@@ -203,6 +204,9 @@ class WebSimulator:
         person.busy_until = max(person.busy_until, events[-1].ts)
         web = self.recorder.truth.web
         web.sessions += 1
+        duration = max(ev.ts for ev in events) - min(ev.ts for ev in events)
+        count_value(web.session_duration_counts, whole_seconds(duration))
+        web.session_duration_ms_sum += duration
         if sessionless:
             web.sessionless_sessions += 1
         page_views = 0

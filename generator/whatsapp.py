@@ -34,6 +34,9 @@ from generator.truth import (
     LATENCY_BUCKETS,
     WAIT_BUCKETS,
     bucket_name,
+    count_value,
+    three_significant_digits,
+    whole_seconds,
 )
 from generator.web import Person, WebSimulator
 
@@ -336,6 +339,7 @@ class WhatsAppSimulator:
             buckets = ai.latency_buckets[key] = dict.fromkeys(LATENCY_BUCKET_NAMES, 0)
         buckets[bucket_name(LATENCY_BUCKETS, latency)] += 1
         _count(ai.latency_ms_sum, key, latency)
+        count_value(ai.latency_counts.setdefault(key, {}), three_significant_digits(latency))
 
     def _wait_truth(self, contact: Contact, messages: list[Ev], openers: set[int]) -> None:
         """Response waits (METRICS.md): a wait starts at an inbound message after an
@@ -361,6 +365,7 @@ class WhatsAppSimulator:
                 by_responder[responder] += 1
                 wa.wait_buckets[bucket_name(WAIT_BUCKETS, wait)] += 1
                 wa.wait_ms_sum += wait
+                count_value(wa.wait_second_counts.setdefault(responder, {}), whole_seconds(wait))
             waits = []
             last_inbound = False
         contact.waits = waits

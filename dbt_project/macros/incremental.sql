@@ -131,10 +131,24 @@
 
 {#- The days (reporting time zone) whose figures may have changed since this mart's run
     (int_changed_days logs them for every refresh). -#}
-{% macro changed_days() -%}
+{% macro changed_days(restamped_in=none) -%}
     select changed.activity_date
     from {{ ref('int_changed_days') }} as changed
     where {{ changed_since_last_run('changed') }}
+    {%- if restamped_in %}
+        union
+        {{ restamped_days(restamped_in) }}
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- The days of the rows of mart `model` (its `activity_date`) written since this mart's
+    run: with changed_days(), the days of a mart aggregated from one whose post-hook also
+    rewrites rows of other days (user_activity_daily's mend_previous_active_days). -#}
+{% macro restamped_days(model) -%}
+    select restamped.activity_date
+    from {{ ref(model) }} as restamped
+    where {{ changed_since_last_run('restamped') }}
 {%- endmacro %}
 
 
@@ -146,10 +160,10 @@
     days are read when the model is compiled, before its pre-hook deletes them, and
     written in as literals: the planner then sees how few they are (a subquery left it
     guessing, and a single lower bound read every day since the oldest changed one). -#}
-{% macro on_changed_days(date_expression, timestamp_column=none) -%}
+{% macro on_changed_days(date_expression, timestamp_column=none, restamped_in=none) -%}
     {%- if is_incremental() and execute and not (this | string).startswith('__dbt__cte__') -%}
         {%- set days = run_query(
-            'select distinct activity_date from (' ~ changed_days() ~ ') as changed'
+            'select distinct activity_date from (' ~ changed_days(restamped_in) ~ ') as changed'
             ~ ' order by activity_date'
         ).columns[0].values() -%}
         {%- if days | length == 0 -%}
@@ -180,7 +194,7 @@
             {%- endif -%}
         {%- endif -%}
     {%- elif is_incremental() -%}
-        {{ date_expression }} in ({{ changed_days() }})
+        {{ date_expression }} in ({{ changed_days(restamped_in) }})
     {%- else -%}
         true
     {%- endif -%}
@@ -189,8 +203,10 @@
 
 {#- A daily mart: the rows of every changed day are replaced, and a changed day with no
     rows any more loses its old ones (pre-hook). `date_column` is the mart's day;
-    `pre_hooks` run before the changed days are deleted, `post_hooks` after the insert. -#}
-{% macro daily_mart(date_column, indexes=[], pre_hooks=[], post_hooks=[]) -%}
+    `pre_hooks` run before the changed days are deleted, `post_hooks` after the insert;
+    `restamped_in` (a mart's name) adds the days of its rows written since this mart's run
+    to the changed ones (restamped_days). -#}
+{% macro daily_mart(date_column, indexes=[], pre_hooks=[], post_hooks=[], restamped_in=none) -%}
     {{ config(
         materialized='incremental',
         unique_key=date_column,
@@ -198,7 +214,8 @@
         indexes=[{'columns': [date_column]}] + indexes,
         pre_hook=pre_hooks + [
             "{% if is_incremental() %}delete from {{ this }} where " ~ date_column
-            ~ " in ({{ changed_days() }}){% endif %}"
+            ~ " in ({{ changed_days(" ~ ("'" ~ restamped_in ~ "'" if restamped_in else "")
+            ~ ") }}){% endif %}"
         ],
         post_hook=post_hooks,
     ) }}
@@ -270,11 +287,11 @@
 {#- A model recomputed entity by entity: before an incremental run, the rows whose
     `scope_column` is in the set the macro `touched` returns are deleted (pre-hook), and
     the model's SQL rebuilds them from all their upstream rows; an entity that no longer
-    exists stays deleted. `key` is the row's key (unique_key). The set is an array, as in
-    in_scope: with `in (...)` the planner guessed millions of people (a hundred keys per
+    exists stays deleted. `key` is the row's key (unique_key); `post_hooks` run after the
+    insert. The set is an array, as in in_scope: with `in (...)` the planner guessed millions of people (a hundred keys per
     `previous_user_keys` element) and read all of dim_users in key order, 7.3 s at 10 M
     events for 9 k people. -#}
-{% macro entity_mart(key, scope_column, touched, indexes) -%}
+{% macro entity_mart(key, scope_column, touched, indexes, post_hooks=[]) -%}
     {{ config(
         materialized='incremental',
         unique_key=key,
@@ -284,6 +301,7 @@
             "{% if is_incremental() %}delete from {{ this }} where " ~ scope_column
             ~ " = any(array({{ " ~ touched ~ "() }})){% endif %}"
         ),
+        post_hook=post_hooks,
     ) }}
 {%- endmacro %}
 

@@ -32,3 +32,14 @@
             then ({{ properties }} ->> '{{ key }}')::numeric
     end
 {%- endmacro %}
+
+
+{#- `expression` (>= 0) rounded to three significant digits, halves away from zero, as an
+    integer: whole units below 1,000, tens below 10,000, and so on (relative error at most
+    0.5 %). -#}
+{% macro three_significant_digits(expression) -%}
+    (case
+        when {{ expression }} < 1000 then round({{ expression }})
+        else round({{ expression }}, 2 - floor(log({{ expression }}))::integer)
+    end)::integer
+{%- endmacro %}

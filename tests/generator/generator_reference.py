@@ -294,7 +294,13 @@ def recompute(
         "app_errors": names.get("app_error", 0),
         "funnel_sessions": {journey: [0] * len(steps) for journey, steps in journeys.items()},
         "sessionless_sessions": sum(1 for session in sessions if not session[0].session_id),
+        "session_duration_counts": {},
+        "session_duration_ms_sum": 0,
     }
+    for session in sessions:
+        duration = session[-1].ts - session[0].ts
+        _count_at(web["session_duration_counts"], rounded_seconds(duration))
+        web["session_duration_ms_sum"] += duration
     for session in sessions:
         kinds = [event.name for event in session]
         journeys_converted = {
@@ -421,6 +427,7 @@ def recompute(
     errors_by_type: dict[str, int] = defaultdict(int)
     latency_buckets: dict[str, dict[str, int]] = {}
     latency_ms_sum: dict[str, int] = defaultdict(int)
+    latency_counts: dict[str, dict[str, int]] = {}
     for event in ai_events:
         if event.name not in by_model:
             continue
@@ -433,6 +440,7 @@ def recompute(
         buckets = latency_buckets.setdefault(key, {name: 0 for name, _low in LATENCY_BUCKETS})
         buckets[bucket(LATENCY_BUCKETS, latency)] += 1
         latency_ms_sum[key] += latency
+        _count_at(latency_counts.setdefault(key, {}), significant_3(latency))
     out["ai"] = {
         "classifications": len(intents),
         "feedback": len(feedback),
@@ -447,6 +455,7 @@ def recompute(
         "errors_by_type": dict(errors_by_type),
         "latency_buckets": latency_buckets,
         "latency_ms_sum": dict(latency_ms_sum),
+        "latency_counts": latency_counts,
         "intents": figures["intents"],
     }
     return out
@@ -538,6 +547,7 @@ def response_waits(
     contact's next outbound message, whoever sends it and however late."""
     by_responder = {"bot": 0, "agent": 0, "campaign": 0, "unanswered": 0}
     buckets = {name: 0 for name, _low in WAIT_BUCKETS}
+    seconds: dict[str, dict[str, int]] = {}
     total = 0
     count = 0
     for contact, contact_events in per_contact.items():
@@ -560,11 +570,14 @@ def response_waits(
             by_responder[response.properties["senderType"]] += 1
             buckets[bucket(WAIT_BUCKETS, response.ts - message.ts)] += 1
             total += response.ts - message.ts
+            responder = seconds.setdefault(response.properties["senderType"], {})
+            _count_at(responder, rounded_seconds(response.ts - message.ts))
     return {
         "waits": count,
         "waits_by_responder": by_responder,
         "wait_buckets": buckets,
         "wait_ms_sum": total,
+        "wait_second_counts": seconds,
     }
 
 
@@ -692,3 +705,21 @@ def conversation_figures(
         "resolved_by_service": dict(services),
         "intents": intents,
     }
+
+
+def rounded_seconds(ms: int) -> int:
+    """docs/marts.md distributions: a duration rounded to the whole second, halves up."""
+    return int(round(ms / 1000 + 1e-9))  # ms / 1000 is exact to 1e-9; halves go up
+
+
+def significant_3(value: int) -> int:
+    """docs/marts.md, ai_latency_distribution_daily: three significant digits, halves up
+    (whole values below 1,000)."""
+    if value < 1000:
+        return value
+    step = 10 ** (len(str(value)) - 3)
+    return (2 * value + step) // (2 * step) * step
+
+
+def _count_at(counts: dict[str, int], value: int) -> None:
+    counts[str(value)] = counts.get(str(value), 0) + 1

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import psycopg
+import pytest
 
 from generator.truth import INTENT_FIELDS
 from tests.conftest import DemoWarehouse
+from tests.marts.documented import percentile_cont, query
 
 
 def test_classifications_feedback_accuracy_and_errors(
@@ -87,3 +89,40 @@ def test_intents_with_the_outcome_of_their_conversations(
     ).fetchall()
     actual = {intent: dict(zip(INTENT_FIELDS, values, strict=True)) for intent, *values in rows}
     assert actual == demo_warehouse.truth["ai"]["intents"]
+
+
+def test_latency_percentiles_from_the_distribution(
+    marts: psycopg.Connection, demo_warehouse: DemoWarehouse
+) -> None:
+    """docs/marts.md's query on ai_latency_distribution_daily: requests and p50/p90/p99 of
+    the latencies generated (to three significant digits), by kind and model, within 0.5 %
+    of the exact percentiles of the facts."""
+    ai = demo_warehouse.truth["ai"]
+    first, last = marts.execute(
+        "select min(activity_date), max(activity_date) from marts.ai_latency_distribution_daily"
+    ).fetchone()
+    documented = query("from marts.ai_latency_distribution_daily", first, last)
+    actual = {f"{kind}|{model}": rest for kind, model, *rest in marts.execute(documented)}
+    assert set(actual) == set(ai["latency_counts"])
+    exact = {
+        f"{kind}|{model}": percentiles
+        for kind, model, percentiles in marts.execute(
+            """
+            select 'classification', model, percentile_cont(array[0.5, 0.9, 0.99])
+                within group (order by latency_ms)
+            from marts.fct_ai_classifications where latency_ms is not null group by model
+            union all
+            select 'generation', model, percentile_cont(array[0.5, 0.9, 0.99])
+                within group (order by latency_ms)
+            from marts.fct_ai_generations where latency_ms is not null group by model
+            """
+        )
+    }
+    for key, generated in ai["latency_counts"].items():
+        counts = {int(latency): n for latency, n in generated.items()}
+        requests, *percentiles = actual[key]
+        assert requests == sum(counts.values())
+        expected = [percentile_cont(counts, fraction) for fraction in (0.5, 0.9, 0.99)]
+        assert percentiles == pytest.approx(expected), key
+        for found, fact in zip(percentiles, exact[key], strict=True):
+            assert abs(found - fact) <= 0.005 * fact, key

@@ -6,30 +6,20 @@ grain in the docs shows up here as an error.
 
 from __future__ import annotations
 
-import re
-
 import psycopg
 import pytest
 
-from extract.config import REPO_ROOT
-
-DOC = REPO_ROOT / "docs" / "marts.md"
-_BLOCK = re.compile(r"```sql\n(.*?)```", re.S)
+from tests.marts.documented import statements
 
 
-def _statements() -> list[tuple[str, str]]:
-    found = []
-    for block_number, block in enumerate(_BLOCK.findall(DOC.read_text()), start=1):
-        for statement in block.split(";"):
-            code = "\n".join(
-                line for line in statement.splitlines() if not line.strip().startswith("--")
-            ).strip()
-            if code:
-                found.append((f"block{block_number}:{code.split()[1][:30]}", code))
-    return found
+def _named() -> list[tuple[str, str]]:
+    return [
+        (f"statement{number}:{code.split()[1][:30]}", code)
+        for number, code in enumerate(statements(), start=1)
+    ]
 
 
-STATEMENTS = _statements()
+STATEMENTS = _named()
 
 
 def test_the_doc_has_examples() -> None:

@@ -1,11 +1,14 @@
-"""Active people over a range from `user_activity_daily`'s previous active days, against
-distinct people counted from `fct_events` (docs/marts.md, user_activity_daily)."""
+"""Active people over a range from previous active days, against distinct people counted
+from `fct_events`: docs/marts.md's queries on `active_people_daily`, and the same count
+over `user_activity_daily`."""
 
 from __future__ import annotations
 
 import datetime
 
 import psycopg
+
+from tests.marts.documented import query
 
 FROM_PREVIOUS_DAYS = """
     select channel, count(*)
@@ -33,8 +36,8 @@ FROM_EVENTS = """
 """
 
 
-# docs/marts.md, overview_daily: identified web people over a range, counted on their first
-# active day of it, against a distinct count
+# identified web people over a range, counted on their first active day of it, against a
+# distinct count
 IDENTIFIED_WEB_FROM_PREVIOUS_DAYS = """
     select count(*)
     from marts.user_activity_daily
@@ -66,14 +69,17 @@ def test_active_people_of_every_range_of_up_to_a_week(marts: psycopg.Connection)
     for first, last in ranges:
         bounds = {"first": first, "last": last}
         expected = dict(marts.execute(FROM_EVENTS, bounds).fetchall())
-        assert dict(marts.execute(FROM_PREVIOUS_DAYS, bounds).fetchall()) == expected, (
-            first,
-            last,
-        )
+        assert dict(marts.execute(FROM_PREVIOUS_DAYS, bounds).fetchall()) == expected, bounds
+        # docs/marts.md, active_people_daily: weekly active people
+        active_people = query("sum(people) as active_people", first, last)
+        assert dict(marts.execute(active_people).fetchall()) == expected, bounds
         (identified_web,) = marts.execute(IDENTIFIED_WEB_DISTINCT, bounds).fetchone()
         assert marts.execute(IDENTIFIED_WEB_FROM_PREVIOUS_DAYS, bounds).fetchone() == (
             identified_web,
-        ), (first, last)
+        ), bounds
+        # docs/marts.md, overview_daily: Total users
+        total_users = query("sum(people) as total_users", first, last)
+        assert marts.execute(total_users).fetchone() == (identified_web,), bounds
         identified_ranges += identified_web > 0
         by_channel = sum(count for channel, count in expected.items() if channel != "all")
         cross_channel_ranges += by_channel > expected["all"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import os
 import re
 import shutil
@@ -15,6 +16,9 @@ import pytest
 from orchestration.lib.dbt_project import DBT_PROJECT_DIR, dbt_executable
 from orchestration.lib.publish import forget_builds
 from tests.conftest import DemoWarehouse
+from tests.marts.documented import percentile_cont, query
+
+_DAY = datetime.timedelta(days=1)
 
 
 @pytest.fixture(scope="module")
@@ -210,3 +214,36 @@ def test_editing_the_funnel_seed_changes_the_funnel_mart(
     assert nil[0] == truth_nil[0]
     assert nil[1] >= truth_nil[2]  # without the middle step, more sessions reach Submit
     assert [sessions for journey, _, _, sessions in steps if journey == "PIN"] == [0, 0]
+
+
+def test_average_and_median_duration_from_the_distribution(marts, web) -> None:
+    """docs/marts.md's query on session_duration_distribution_daily: the exact average, and
+    the median of the durations rounded to the second, of the sessions generated, over the
+    whole demo period; on a part of it, the same as percentile_cont over fct_sessions."""
+    first, last = marts.execute(
+        "select min(activity_date), max(activity_date)"
+        " from marts.session_duration_distribution_daily"
+    ).fetchone()
+    documented = query("from marts.session_duration_distribution_daily", first, last)
+    average, median = marts.execute(documented).fetchone()
+    counts = {int(seconds): n for seconds, n in web["session_duration_counts"].items()}
+    assert sum(counts.values()) == web["sessions"]
+    assert float(average) == pytest.approx(web["session_duration_ms_sum"] / 1000 / web["sessions"])
+    assert median == pytest.approx(percentile_cont(counts, 0.5))
+
+    middle = first + (last - first) / 2
+    part = query("from marts.session_duration_distribution_daily", middle, middle + _DAY)
+    average, median = marts.execute(part).fetchone()
+    exact_average, rounded_median, exact_median = marts.execute(
+        """
+        select
+            avg(duration_seconds),
+            percentile_cont(0.5) within group (order by round(duration_seconds)),
+            percentile_cont(0.5) within group (order by duration_seconds)
+        from marts.fct_sessions where started_date between %s and %s
+        """,
+        (middle, middle + _DAY),
+    ).fetchone()
+    assert average == exact_average
+    assert median == pytest.approx(rounded_median)
+    assert abs(median - exact_median) <= 0.5

@@ -6,6 +6,7 @@ import pytest
 
 from generator.truth import AGENT_FIELDS, KRA_FIELDS
 from tests.conftest import DemoWarehouse
+from tests.marts.documented import percentile_cont, query
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +196,30 @@ def test_reported_durations_agree_with_measured_resolutions(marts) -> None:
     ).fetchone()
     assert row[0] > 0
     assert row[1] == 0
+
+
+def test_response_time_median_and_p90_from_the_distribution(marts, whatsapp) -> None:
+    """docs/marts.md's query on whatsapp_response_time_distribution_daily: the median and p90
+    of the answered waits generated, rounded to the second, overall and by responder."""
+    first, last = marts.execute(
+        "select min(activity_date), max(activity_date)"
+        " from marts.whatsapp_response_time_distribution_daily"
+    ).fetchone()
+    documented = query("from marts.whatsapp_response_time_distribution_daily", first, last)
+    actual = {row[0]: row[1:] for row in marts.execute(documented)}
+    by_responder = {
+        responder: {int(seconds): n for seconds, n in counts.items()}
+        for responder, counts in whatsapp["wait_second_counts"].items()
+    }
+    overall: dict[int, int] = {}
+    for counts in by_responder.values():
+        for seconds, n in counts.items():
+            overall[seconds] = overall.get(seconds, 0) + n
+    expected = {**by_responder, "all": overall}
+    assert set(actual) == set(expected)
+    assert len(expected) >= 3  # bot, agent and overall at least
+    for responder, counts in expected.items():
+        assert actual[responder] == (
+            pytest.approx(percentile_cont(counts, 0.5)),
+            pytest.approx(percentile_cont(counts, 0.9)),
+        ), responder

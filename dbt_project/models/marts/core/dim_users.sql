@@ -1,9 +1,10 @@
 -- Incremental: the people with an event rewritten since this mart's last run, under their
 -- key now and every key those events had before, are deleted (pre-hook) and recomputed
 -- from all their events; a key no event has any more stays deleted.
+-- (partial index: the cross-channel people seen in a range, newest first, docs/marts.md)
 {{ entity_mart('user_key', 'user_key', 'touched_people', [
     {'columns': ['user_key'], 'unique': true},
-]) }}
+], post_hooks=["{{ partial_index(['last_seen_at'], 'is_cross_channel') }}"]) }}
 {{ depends_on_changes() }}
 
 with

@@ -10,13 +10,14 @@
 -- the days kept; a post-hook mends the later days of the people whose events changed (a
 -- late event or a new identify can add or take away one of their earlier days).
 -- (indexes: the people of a range; each person's days; Total users, identified web
--- people over a range)
+-- people over a range; the rows a run wrote, for active_people_daily)
 {{ daily_mart('activity_date', indexes=[
     {'columns': [
         'activity_date', 'channel', 'previous_active_date', 'previous_active_date_any_channel'
     ]},
     {'columns': ['user_key', 'channel', 'activity_date']},
     {'columns': ['channel', 'is_identified', 'activity_date']},
+    {'columns': ['refreshed_load_id']},
 ], pre_hooks=["{{ remember_touched_people('user_activity_daily__touched') }}"],
     post_hooks=["{{ mend_previous_active_days('user_activity_daily__touched') }}"]) }}
 
