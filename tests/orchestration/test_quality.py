@@ -163,7 +163,7 @@ def test_row_level_expectations_read_the_rows_of_the_last_stamp(
     assert "expect_column_values_to_be_between on duration_seconds" in result.summary()
 
     # after a full build every row carries one stamp: the row-level expectations read the
-    # table itself (as a query batch, Great Expectations would copy every row out)
+    # whole table, without a condition
     _stamped_sessions(db, [(3, 600, 3)] * 3)
     result = validate()
     assert result.passed, result.summary()
