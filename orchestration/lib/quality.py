@@ -77,7 +77,9 @@ SUITES: dict[str, list[Expect]] = {
             "at most 5% of events without a person: more means identity broke",
         ),
         Expect(
-            "ExpectColumnDistinctValuesToBeInSet",
+            # row by row: GX 1.24's ExpectColumnDistinctValuesToBeInSet observes nothing
+            # under a row_condition on PostgreSQL, and fails
+            "ExpectColumnValuesToBeInSet",
             {"column": "channel", "value_set": ["web", "whatsapp", "ai"]},
             "the three channels of CONTRACT.md",
             distribution=False,

@@ -8,7 +8,8 @@ two sessions, a late message that joins the conversation, an identify that links
 visitor to a user, and a page view five days older than the watermark. A visitor active on
 the first and third day (one session each) gets a late page view on the second, in a
 session of its own: the third day's row in `user_activity_daily`, a day the incremental
-refresh does not recount, learns its new previous day.
+refresh does not recount, learns its new previous day, and `active_people_daily` recounts
+that day.
 """
 
 from __future__ import annotations
@@ -93,6 +94,18 @@ ACTIVE_DAYS = """
     order by activity_date
 """
 
+# active_people_daily's web row of anon-days' third day (no one else is active that day):
+# previous active day counted from the first, people
+THIRD_DAY_PEOPLE = """
+    select previous_active_date - first_day, people
+    from marts.active_people_daily
+    cross join (
+        select min(activity_date) as first_day
+        from marts.user_activity_daily where user_key = 'anon-days'
+    ) as first
+    where activity_date = first_day + 2 and channel = 'web'
+"""
+
 
 def rows(conn: psycopg.Connection, sql: str) -> list[tuple]:
     return conn.execute(sql).fetchall()
@@ -139,6 +152,7 @@ def test_late_events_join_their_session_and_conversation_and_too_late_ones_wait(
     )
     refresh(settings)
     assert rows(db, ACTIVE_DAYS) == [(0, None, None), (2, 0, 0)]
+    assert rows(db, THIRD_DAY_PEOPLE) == [(0, 1)]
     # nothing new: builds the second copy of the marts (write-audit-publish keeps two), so
     # that the next refresh is an incremental build of the first
     refresh(settings)
@@ -170,6 +184,8 @@ def test_late_events_join_their_session_and_conversation_and_too_late_ones_wait(
     report = refresh(settings)
     # the late second day is between the other two: the third day's previous day is mended
     assert rows(db, ACTIVE_DAYS) == [(0, None, None), (1, 0, 0), (2, 1, 1)]
+    # and the third day, not a changed day, is recounted in active_people_daily
+    assert rows(db, THIRD_DAY_PEOPLE) == [(1, 1)]
 
     # one session now: the bridged one, attributed to the identified user
     assert rows(

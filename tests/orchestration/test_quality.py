@@ -31,7 +31,7 @@ def _breaking_value(expect: Expect) -> object:
     match expect.kind:
         case "ExpectColumnValuesToNotBeNull":
             return None
-        case "ExpectColumnDistinctValuesToBeInSet":
+        case "ExpectColumnValuesToBeInSet":
             return "not-in-the-set"
         case "ExpectColumnValuesToBeBetween" | "ExpectColumnMeanToBeBetween":
             return kwargs["max_value"] + 1
@@ -43,22 +43,47 @@ def _keeping_value(expect: Expect) -> object:
     match expect.kind:
         case "ExpectColumnValuesToNotBeNull":
             return 1
-        case "ExpectColumnDistinctValuesToBeInSet":
+        case "ExpectColumnValuesToBeInSet":
             return kwargs["value_set"][0]
         case "ExpectColumnValuesToBeBetween" | "ExpectColumnMeanToBeBetween":
             return kwargs["min_value"]
     raise AssertionError(f"no keeping value for {expect.kind}: add one")
 
 
-def _table(conn: psycopg.Connection, schema: str, name: str, column: str, value: object) -> None:
+def _table(
+    conn: psycopg.Connection,
+    schema: str,
+    name: str,
+    column: str,
+    value: object,
+    earlier: object = None,
+) -> None:
+    """``ROWS`` rows of ``value``; with ``earlier``, stamped: as many rows of ``earlier``
+    written by an earlier refresh (stamp 1) before them (stamp 2)."""
     kind = "text" if isinstance(value, str) else "numeric"
     conn.execute(f'create schema if not exists "{schema}"')
     conn.execute(f'drop table if exists "{schema}"."{name}"')
-    conn.execute(f'create table "{schema}"."{name}" ("{column}" {kind})')
-    conn.execute(
-        f'insert into "{schema}"."{name}" select %s::{kind} from generate_series(1, %s)',
-        (value, ROWS),
-    )
+    conn.execute(f'create table "{schema}"."{name}" ("{column}" {kind}, refreshed_load_id int)')
+    for stamp, stamped_value in ((1, earlier), (2, value)) if earlier is not None else ():
+        conn.execute(
+            f'insert into "{schema}"."{name}" select %s::{kind}, %s from generate_series(1, %s)',
+            (stamped_value, stamp, ROWS),
+        )
+    if earlier is None:
+        conn.execute(
+            f'insert into "{schema}"."{name}" select %s::{kind}, null from generate_series(1, %s)',
+            (value, ROWS),
+        )
+
+
+def _validate_alone(settings: Settings, schema: str, mart: str, expect: Expect) -> object:
+    """Only the expectation under test: the others name columns the table does not have."""
+    suite = SUITES[mart]
+    SUITES[mart] = [expect]
+    try:
+        return validate_marts(settings.database_url, schema, [mart], {})[mart]
+    finally:
+        SUITES[mart] = suite
 
 
 @pytest.mark.parametrize(
@@ -68,19 +93,25 @@ def test_each_expectation_fails_on_broken_data_and_passes_on_good(
     db: psycopg.Connection, settings: Settings, mart: str, index: int, expect: Expect
 ) -> None:
     column = expect.kwargs["column"]
-    _table(db, "broken", mart, column, _breaking_value(expect))
-    _table(db, "good", mart, column, _keeping_value(expect))
-    # Only the expectation under test: the others name columns this table does not have.
-    suite = SUITES[mart]
-    SUITES[mart] = [expect]
-    try:
-        broken = validate_marts(settings.database_url, "broken", [mart], {})[mart]
-        good = validate_marts(settings.database_url, "good", [mart], {})[mart]
-    finally:
-        SUITES[mart] = suite
+    keeping, breaking = _keeping_value(expect), _breaking_value(expect)
+    _table(db, "broken", mart, column, breaking)
+    _table(db, "good", mart, column, keeping)
+    broken = _validate_alone(settings, "broken", mart, expect)
+    good = _validate_alone(settings, "good", mart, expect)
     assert not broken.passed
     assert snake_case(expect.kind) in broken.summary() and column in broken.summary()
     assert expect.why in broken.summary()
+    assert good.passed, good.summary()
+    if expect.distribution:
+        return
+    # a row-level one reads the rows of the last stamp only (a row_condition): the earlier
+    # refresh's rows neither break nor keep it
+    _table(db, "broken", mart, column, breaking, earlier=keeping)
+    _table(db, "good", mart, column, keeping, earlier=breaking)
+    broken = _validate_alone(settings, "broken", mart, expect)
+    good = _validate_alone(settings, "good", mart, expect)
+    assert (broken.row_level_stamp, good.row_level_stamp) == (2, 2)
+    assert not broken.passed and snake_case(expect.kind) in broken.summary()
     assert good.passed, good.summary()
 
 

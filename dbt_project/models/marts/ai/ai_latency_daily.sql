@@ -1,26 +1,12 @@
 -- One row per day, kind (`classification`, `generation`) and model: latency p50, p90, p99
--- and mean (METRICS.md, AI: latency). Percentiles do not add up across days: for a range,
--- compute them from fct_ai_classifications and fct_ai_generations.
+-- and mean (METRICS.md, AI: latency). Percentiles do not add up across days: a range's
+-- come from ai_latency_distribution_daily (docs/marts.md).
 {{ daily_mart('activity_date') }}
 
 with
 
 requests as (
-    select
-        'classification' as kind,
-        model,
-        latency_ms,
-        classified_date as activity_date
-    from {{ ref('fct_ai_classifications') }}
-    where {{ on_changed_days('classified_date') }}
-    union all
-    select
-        'generation' as kind,
-        model,
-        latency_ms,
-        generated_date as activity_date
-    from {{ ref('fct_ai_generations') }}
-    where {{ on_changed_days('generated_date') }}
+    {{ ai_requests_on_changed_days(with_latency_only=false) }}
 ),
 
 final as (

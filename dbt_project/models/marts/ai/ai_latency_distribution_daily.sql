@@ -9,21 +9,7 @@
 with
 
 requests as (
-    select
-        'classification' as kind,
-        model,
-        latency_ms,
-        classified_date as activity_date
-    from {{ ref('fct_ai_classifications') }}
-    where latency_ms is not null and {{ on_changed_days('classified_date') }}
-    union all
-    select
-        'generation' as kind,
-        model,
-        latency_ms,
-        generated_date as activity_date
-    from {{ ref('fct_ai_generations') }}
-    where latency_ms is not null and {{ on_changed_days('generated_date') }}
+    {{ ai_requests_on_changed_days() }}
 ),
 
 final as (

@@ -42,22 +42,13 @@ any_channel as (
 
 final as (
     select
-        activity_date,
-        channel,
-        is_identified,
-        previous_active_date,
-        people,
+        counted.*,
         {{ run_stamp() }} as refreshed_load_id
-    from by_channel
-    union all
-    select
-        activity_date,
-        channel,
-        is_identified,
-        previous_active_date,
-        people,
-        {{ run_stamp() }} as refreshed_load_id
-    from any_channel
+    from (
+        select * from by_channel
+        union all
+        select * from any_channel
+    ) as counted
 )
 
 select * from final
