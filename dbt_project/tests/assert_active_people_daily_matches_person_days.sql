@@ -2,6 +2,7 @@
 -- is_identified and previous active day (under `all`, by its previous active day on any
 -- channel), also after an incremental refresh mended later days. Fails with the groups
 -- that differ (no previous day shows as 1900-01-01: the join needs a value).
+{{ config(meta={"dagster": {"ref": {"name": "active_people_daily"}}}) }}
 {{ reconcile(
     left="select activity_date, channel, is_identified,
             coalesce(previous_active_date, date '1900-01-01') as previous_active_date, people

@@ -1,5 +1,6 @@
 -- The web cells of activity_heatmap add up to the page views of fct_page_views (METRICS.md,
 -- Activity heatmap: web counts page_views). Fails with both totals when they differ.
+{{ config(meta={"dagster": {"ref": {"name": "activity_heatmap"}}}) }}
 with
 
 activity_heatmap as (

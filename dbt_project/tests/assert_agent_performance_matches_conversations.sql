@@ -1,5 +1,6 @@
 -- agent_performance holds every resolution, first response, CSAT and message of each
 -- agent once. Fails with the agents whose totals differ.
+{{ config(meta={"dagster": {"ref": {"name": "agent_performance"}}}) }}
 {{ reconcile(
     left="select agent_id, sum(chats_resolved) as resolved, sum(first_responses) as responses,
         sum(csat_responses) as rated, sum(messages_sent) as sent

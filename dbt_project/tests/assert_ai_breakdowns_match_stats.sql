@@ -1,6 +1,7 @@
 -- Latency histogram requests, intents' classifications and error types add up to
 -- ai_stats_daily (requests with a latency only for the histogram). Fails with the days
 -- that differ.
+{{ config(meta={"dagster": {"ref": {"name": "ai_intents_daily"}}}) }}
 {{ reconcile(
     left="select activity_date, sum(classifications) as classifications,
         sum(errors) as errors from " ~ ref('ai_stats_daily') ~ " group by activity_date",

@@ -1,5 +1,6 @@
 -- The AI daily marts hold every classification, generation and error once: stats by
 -- model, the latency histogram, intents and error types. Fails with the days that differ.
+{{ config(meta={"dagster": {"ref": {"name": "ai_stats_daily"}}}) }}
 {{ reconcile(
     left="select activity_date, sum(classifications) as classifications,
         sum(generations) as generations, sum(errors) as errors,

@@ -1,5 +1,6 @@
 -- Every classification and generation with a latency is in exactly one latency bucket.
 -- Fails with the days, kinds and models that differ.
+{{ config(meta={"dagster": {"ref": {"name": "ai_latency_histogram_daily"}}}) }}
 {{ reconcile(
     left="select activity_date, kind, model, sum(requests) as requests
         from " ~ ref('ai_latency_histogram_daily') ~ " group by activity_date, kind, model",

@@ -1,6 +1,7 @@
 -- The duration, response-time and latency distributions hold every session, answered wait
 -- and AI request once, with its exact value in the totals. Fails with the days and groups
 -- whose counts or totals differ.
+{{ config(meta={"dagster": {"ref": {"name": "session_duration_distribution_daily"}}}) }}
 {{ reconcile(
     left="select activity_date, 'session' as measure, sum(sessions) as items,
             sum(total_duration_seconds) as total

@@ -11,6 +11,7 @@
 --
 -- The stamp is read when the test is compiled and written in as a literal: with a
 -- subquery the planner guessed a third of the events and hashed all of fct_events.
+{{ config(meta={"dagster": {"ref": {"name": "fct_events"}}}) }}
 {%- set checked_since = 0 %}
 {%- set modelled = ref('int_events__identified') %}
 {#- (compiled before the model exists, e.g. `dbt compile` of a new warehouse: all loads) #}

@@ -1,5 +1,6 @@
 -- marts.funnel_steps has exactly the journeys and steps of seeds/funnel_steps.csv, and its
 -- step 1 counts every fct_funnel_sessions row of the journey. Fails with the mismatches.
+{{ config(meta={"dagster": {"ref": {"name": "mart_funnel_steps"}}}) }}
 with
 
 configured_steps as (

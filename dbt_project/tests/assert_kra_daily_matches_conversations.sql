@@ -1,5 +1,6 @@
 -- kra_daily counts every conversation of fct_conversations once, on its start day, by
 -- status. Fails with the days that differ.
+{{ config(meta={"dagster": {"ref": {"name": "kra_daily"}}}) }}
 {{ reconcile(
     left="select activity_date, sum(chats_started) as started, sum(chats_resolved) as resolved,
         sum(chats_dropped) as dropped, sum(chats_open) as open,

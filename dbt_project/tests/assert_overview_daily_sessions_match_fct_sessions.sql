@@ -1,5 +1,6 @@
 -- Each day's sessions in overview_daily equal the fct_sessions that started that day (so
 -- the sum over any range equals the count of fct_sessions). Fails with the days that differ.
+{{ config(meta={"dagster": {"ref": {"name": "overview_daily"}}}) }}
 with
 
 overview_daily as (

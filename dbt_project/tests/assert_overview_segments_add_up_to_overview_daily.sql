@@ -1,5 +1,6 @@
 -- For every day and segment of overview_daily_by_segment, sessions and converted and bounced
 -- sessions add up to overview_daily's. Fails with the day, segment and the differing counts.
+{{ config(meta={"dagster": {"ref": {"name": "overview_daily_by_segment"}}}) }}
 with
 
 overview_daily as (

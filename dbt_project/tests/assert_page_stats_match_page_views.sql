@@ -1,5 +1,6 @@
 -- Each day's page_stats_daily adds up to fct_page_views: views, entries and exits. Fails with
 -- the days that differ.
+{{ config(meta={"dagster": {"ref": {"name": "page_stats_daily"}}}) }}
 with
 
 page_stats_daily as (

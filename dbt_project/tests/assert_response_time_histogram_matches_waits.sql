@@ -1,5 +1,6 @@
 -- The response-time histogram holds every answered wait once, and the daily figures count
 -- every wait. Fails with the days and responders that differ.
+{{ config(meta={"dagster": {"ref": {"name": "whatsapp_response_time_histogram_daily"}}}) }}
 {{ reconcile(
     left="select activity_date, responder, sum(waits) as answered_waits
         from " ~ ref('whatsapp_response_time_histogram_daily') ~ "

@@ -1,6 +1,7 @@
 -- Each day's buckets in session_duration_histogram_daily add up to the fct_sessions that
 -- started that day: the buckets cover every duration exactly once. Fails with the days that
 -- differ.
+{{ config(meta={"dagster": {"ref": {"name": "session_duration_histogram_daily"}}}) }}
 with
 
 histogram as (

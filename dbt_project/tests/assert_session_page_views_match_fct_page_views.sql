@@ -1,6 +1,7 @@
 -- A session's page_view_count, entry_page and exit_page agree with its rows in
 -- fct_page_views (count, is_entry and is_exit). Fails with the sessions that disagree,
 -- among those either model wrote in the last build (macro last_written).
+{{ config(meta={"dagster": {"ref": {"name": "fct_sessions"}}}) }}
 with
 
 -- not materialized: read twice, a CTE would be copied whole; inlined, each read keeps

@@ -2,6 +2,7 @@
 -- events, whether any of them was identified, and its first and last event. Fails with
 -- the rows that differ. Reconciles the days of people either model wrote in the last
 -- build (all of them after a full build: macro last_written).
+{{ config(meta={"dagster": {"ref": {"name": "user_activity_daily"}}}) }}
 with
 
 -- not materialized: read twice, a CTE would be copied whole; inlined, each read keeps

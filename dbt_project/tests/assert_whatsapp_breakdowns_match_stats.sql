@@ -1,5 +1,6 @@
 -- Volume by hour and the country breakdown add up to each day's messages, and new contacts
 -- by country to the day's new contacts. Fails with the days that differ.
+{{ config(meta={"dagster": {"ref": {"name": "whatsapp_volume_hourly"}}}) }}
 {{ reconcile(
     left="select activity_date, messages_received, messages_sent, new_contacts,
         messages_received as hourly_received, messages_sent as hourly_sent

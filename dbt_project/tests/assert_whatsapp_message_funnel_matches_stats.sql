@@ -1,5 +1,6 @@
 -- The message funnel's stages add up to whatsapp_stats_daily's sent, delivered, read and
 -- replied messages of each day. Fails with the days that differ.
+{{ config(meta={"dagster": {"ref": {"name": "whatsapp_message_funnel_daily"}}}) }}
 {{ reconcile(
     left="select activity_date, messages_sent, messages_delivered, messages_read,
         messages_replied from " ~ ref('whatsapp_stats_daily'),

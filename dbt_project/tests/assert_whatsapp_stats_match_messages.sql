@@ -1,5 +1,6 @@
 -- whatsapp_stats_daily counts every message of fct_whatsapp_messages on its send day, with
 -- its statuses. Fails with the days that differ.
+{{ config(meta={"dagster": {"ref": {"name": "whatsapp_stats_daily"}}}) }}
 {{ reconcile(
     left="select activity_date, messages_received, messages_sent, messages_delivered,
         messages_read, messages_failed, messages_replied

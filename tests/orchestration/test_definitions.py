@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 
@@ -9,6 +10,7 @@ import dagster as dg
 
 from orchestration.definitions import defs
 from orchestration.defs.schedules import REFRESH_JOB_NAME
+from orchestration.defs.transform.assets import MANIFEST_PATH
 
 # The physical tables the pipeline owns, as Dagster asset keys. Renaming or adding one is a
 # change BI users see: update this list in the same commit.
@@ -98,6 +100,33 @@ def test_refresh_job_covers_every_asset_and_runs_hourly() -> None:
 def test_dbt_tests_become_asset_checks() -> None:
     checks = {key.name for key in defs().resolve_asset_graph().asset_check_keys}
     assert "unique_stg_raw__events_event_id" in checks
+
+
+def test_every_dbt_test_is_an_asset_check_of_the_table_it_guards() -> None:
+    """dagster-dbt attaches a singular test that reads several tables to none of them (it
+    would show as a bare observation, not on any asset's checks) unless its config names
+    one: ``meta.dagster.ref``. Every test of the project is a check of one asset, and the
+    tests that reconcile a mart with its sources sit on that mart."""
+    manifest = json.loads(MANIFEST_PATH.read_text())
+    tests = {
+        node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "test"
+    }
+    checks = {key.name: key.asset_key for key in defs().resolve_asset_graph().asset_check_keys}
+    missing = sorted(set(tests) - set(checks))
+    assert not missing, f"dbt tests that are no asset check (set meta.dagster.ref): {missing}"
+    for name, node in tests.items():
+        ref = node["config"].get("meta", {}).get("dagster", {}).get("ref")
+        if ref is None:
+            continue
+        model = next(
+            other
+            for other in manifest["nodes"].values()
+            if other["resource_type"] == "model" and other["name"] == ref["name"]
+        )
+        # the check sits on the table the test names, which is one of the tables it reads
+        assert model["unique_id"] in node["depends_on"]["nodes"], name
+        assert checks[name] == dg.AssetKey([model["config"]["schema"], model["alias"]]), name
+    assert checks["assert_kra_daily_matches_conversations"] == dg.AssetKey(["marts", "kra_daily"])
 
 
 def test_a_run_removes_the_dbt_folders_of_dead_runs_only() -> None:
